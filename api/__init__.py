@@ -1,0 +1,44 @@
+"""The HTTP layer: a Flask application factory serving the contract from the read models."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from api import auth, tasks, users
+from api.config import Config
+from api.errors import register_error_handlers
+from api.http import close_store
+from projections import replay
+from taskstore.database import open_database
+from taskstore.store import EventStore
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """The WSGI application; reads the environment only when no `config` is given."""
+    config = config or Config.from_env()
+    app = Flask(__name__)
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # the contract fixes the field order
+    app.url_map.strict_slashes = False  # /tasks/ is /tasks, never a redirect
+    app.url_map.merge_slashes = False  # and /tasks//1 is a 404, never a redirect
+    app.config.update(MAX_CONTENT_LENGTH=config.max_body_bytes, PROVIDE_AUTOMATIC_OPTIONS=False)
+    app.extensions["taskstore.config"] = config
+    prepare_database(config.database)
+    replay.subscribe_all()
+    auth.init_app(app)
+    register_error_handlers(app)
+    app.teardown_appcontext(close_store)
+    app.register_blueprint(users.bp)
+    app.register_blueprint(tasks.bp)
+    return app
+
+
+def prepare_database(path: str) -> None:
+    """Create the log and the read models in `path` if they are not there yet, and bring
+    every read model up to the end of the log."""
+    db = open_database(path)
+    try:
+        store = EventStore(db)
+        store.create_schema()
+        replay.catch_up(store)
+    finally:
+        db.close()

@@ -1,0 +1,88 @@
+"""Owns the `taskstore` command line: serve the API, rebuild the read models."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from api import prepare_database
+from api.config import Config
+from api.sample import load_sample
+from projections import replay
+from taskstore.database import open_database
+from taskstore.store import EventStore
+
+DEV_TOKEN = "YOUR_TOKEN"
+DB_OPTION = click.option(
+    "--db", "db_path", type=click.Path(dir_okay=False), default=None,
+    help=f"SQLite file (default: $TASKSTORE_DB or {Config.database}).",
+)
+
+
+@click.group()
+def main() -> None:
+    """taskstore: the event-sourced Task Management API."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=3000, show_default=True, type=click.IntRange(0, 65535))
+@DB_OPTION
+@click.option("--sample", "sample_path", type=click.Path(dir_okay=False), default="data/seed.json",
+              show_default=True, help="Sample data loaded into an empty database.")
+@click.option("--no-sample-data", is_flag=True, help="Start with an empty database instead.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
+def serve(host: str, port: int, db_path: str | None, sample_path: str, no_sample_data: bool, workers: int, threads: int) -> None:
+    """Serve the REST API with gunicorn."""
+    from api.server import serve as run_server
+
+    config = _config(db_path)
+    if not config.tokens:
+        raise click.UsageError("no token configured: set TASKSTORE_TOKENS (e.g. 'me:some-secret'); "
+                               "the service never accepts requests without one")
+    prepare_database(config.database)
+    replay.subscribe_all()
+    store = EventStore(open_database(config.database))
+    if store.last_position() == 0 and not no_sample_data:
+        if not Path(sample_path).is_file():
+            raise click.UsageError(f"no sample data at {sample_path}: give --sample PATH or --no-sample-data")
+        users, tasks = load_sample(store, Path(sample_path))
+        click.echo(f"Loaded the sample data into the empty database: {users} users, {tasks} tasks.")
+    store.db.close()
+    if any(token.secret == DEV_TOKEN for token in config.tokens):
+        click.echo(f"Accepting the development token {DEV_TOKEN} (set TASKSTORE_TOKENS to use your own).")
+    click.echo(f"Serving {config.database} on http://{host}:{port} with {workers} worker(s) x {threads} threads.")
+    run_server(config, host, port, workers, threads)
+
+
+@main.command()
+@DB_OPTION
+def rebuild(db_path: str | None) -> None:
+    """Drop every read model and replay the whole event log into them."""
+    config = _config(db_path)
+    if not Path(config.database).exists():
+        raise click.ClickException(f"no database at {config.database}")
+    prepare_database(config.database)
+    store = EventStore(open_database(config.database))
+    started = time.perf_counter()
+    replayed = replay.rebuild(store)
+    seconds = time.perf_counter() - started
+    rate = replayed / seconds if seconds else 0.0
+    click.echo(f"Replayed {replayed} events in {seconds:.2f}s ({rate:,.0f} events/s) into {config.database}.")
+
+
+def _config(db_path: str | None) -> Config:
+    try:
+        config = Config.from_env()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    return dataclasses.replace(config, database=db_path) if db_path else config
+
+
+if __name__ == "__main__":
+    sys.exit(main())

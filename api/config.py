@@ -1,0 +1,51 @@
+"""Owns the service's configuration; `Config.from_env` is the only reader of the environment."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Token:
+    """A bearer token and the name recorded as the actor of what it does."""
+
+    name: str
+    secret: str
+
+
+@dataclass(frozen=True)
+class Config:
+    database: str = "data/taskstore.db"
+    tokens: tuple[Token, ...] = ()
+    max_body_bytes: int = 1024 * 1024
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Config:
+        """Read `TASKSTORE_DB`, `TASKSTORE_TOKENS` and `TASKSTORE_MAX_BODY_BYTES`."""
+        return cls(
+            database=env.get("TASKSTORE_DB") or cls.database,
+            tokens=parse_tokens(env.get("TASKSTORE_TOKENS", "")),
+            max_body_bytes=int(env.get("TASKSTORE_MAX_BODY_BYTES") or cls.max_body_bytes),
+        )
+
+
+def parse_tokens(text: str) -> tuple[Token, ...]:
+    """Comma-separated entries, each `name:token` or a bare token.
+
+    A bare token is named `token-` and the first 8 hex digits of its SHA-256, so the
+    log can say who acted without ever holding the token itself.
+    """
+    tokens = []
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        name, sep, secret = entry.partition(":")
+        if not sep:
+            name, secret = "token-" + hashlib.sha256(entry.encode()).hexdigest()[:8], entry
+        if not name or not secret:
+            raise ValueError(f"TASKSTORE_TOKENS entry {entry!r} needs a name and a token")
+        tokens.append(Token(name=name, secret=secret))
+    return tuple(tokens)

@@ -1,0 +1,176 @@
+"""Owns one marshmallow schema per shape the API reads or writes.
+
+Every error message is `CODE|reason|rest of the sentence`, so the error handler needs
+no string matching: `api.http.validated` splits it into the envelope's parts.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from projections import tasks, users
+from taskstore.dates import instant_us
+from taskstore.events import TaskStatus
+
+STATUSES = ", ".join(TaskStatus)
+
+
+def err(code: str, reason: str, rest: str) -> str:
+    return f"{code}|{reason}|{rest}"
+
+
+CODES: dict[str, str] = {
+    "required": err("MISSING_REQUIRED_FIELD", "Required", "is required"),
+    "null": err("INVALID_FIELD", "Null not allowed", "cannot be null"),
+    "invalid": err("INVALID_FIELD", "Wrong type", "has the wrong type"),
+}
+READ_ONLY = err("INVALID_FIELD", "Read-only field", "is assigned by the service and cannot be sent")
+
+
+class Text(fields.String):
+    """A JSON string that is valid Unicode text (no lone surrogates)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValidationError(err("INVALID_FORMAT", "Invalid text", "is not valid Unicode text")) from exc
+        return text
+
+
+class DateTime(Text):
+    """An ISO 8601 date-time, kept as the exact text the client sent."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            instant_us(text)
+        except ValueError as exc:
+            raise ValidationError(
+                err("INVALID_FORMAT", "Invalid date-time", "must be an ISO 8601 date-time such as 2025-06-30T17:00:00-05:00")
+            ) from exc
+        return text
+
+
+class Status(Text):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> TaskStatus:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if text not in TaskStatus.__members__:
+            raise ValidationError(err("INVALID_STATUS", "Invalid status", f"must be one of {STATUSES}"))
+        return TaskStatus(text)
+
+
+class ReadOnly(fields.Raw):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        raise ValidationError(READ_ONLY)
+
+
+def length(low: int, high: int) -> validate.Length:
+    return validate.Length(low, high, error=err("INVALID_LENGTH", "Invalid length", "must be {min} to {max} characters long"))
+
+
+def strict_int(**kwargs: Any) -> fields.Integer:
+    return fields.Integer(strict=True, error_messages=CODES, **kwargs)
+
+
+EMAIL = validate.Email(error=err("INVALID_FORMAT", "Invalid email", "must be a valid email address"))
+EMAIL_LENGTH = validate.Length(max=254, error=err("INVALID_LENGTH", "Invalid length", "must be at most {max} characters long"))
+OFFSET = validate.Range(0, 64000, error=err("INVALID_RANGE", "Out of range", "must be between {min} and {max}"))
+
+
+class _AtLeastOne(Schema):
+    @validates_schema(pass_original=True)
+    def _not_empty(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
+        if isinstance(original, dict) and not original:
+            raise ValidationError(err("MISSING_REQUIRED_FIELD", "Empty body", "must name at least one field to change"))
+
+
+class UserCreateSchema(Schema):
+    user_id = ReadOnly(data_key="userId")
+    first_name = Text(data_key="firstName", required=True, error_messages=CODES, validate=length(1, 100))
+    last_name = Text(data_key="lastName", required=True, error_messages=CODES, validate=length(1, 100))
+    contact_email = Text(data_key="contactEmail", required=True, error_messages=CODES, validate=[EMAIL_LENGTH, EMAIL])
+
+
+class UserUpdateSchema(_AtLeastOne):
+    user_id = ReadOnly(data_key="userId")
+    first_name = Text(data_key="firstName", error_messages=CODES, validate=length(1, 100))
+    last_name = Text(data_key="lastName", error_messages=CODES, validate=length(1, 100))
+    contact_email = Text(data_key="contactEmail", error_messages=CODES, validate=[EMAIL_LENGTH, EMAIL])
+
+
+class TaskCreateSchema(Schema):
+    task_id = ReadOnly(data_key="taskId")
+    user_id = strict_int(data_key="userId", required=True)
+    title = Text(data_key="taskTitle", required=True, error_messages=CODES, validate=length(1, 80))
+    description = Text(data_key="taskDescription", allow_none=True, load_default=None, error_messages=CODES, validate=length(1, 255))
+    status = Status(data_key="taskStatus", load_default=TaskStatus.NOT_STARTED, error_messages=CODES)
+    due_date = DateTime(data_key="dueDate", required=True, error_messages=CODES)
+    warning_offset = strict_int(data_key="warningOffset", required=True, validate=OFFSET)
+
+
+class TaskUpdateSchema(_AtLeastOne):
+    task_id = ReadOnly(data_key="taskId")
+    user_id = strict_int(data_key="userId")
+    title = Text(data_key="taskTitle", error_messages=CODES, validate=length(1, 80))
+    description = Text(data_key="taskDescription", allow_none=True, error_messages=CODES, validate=length(1, 255))
+    status = Status(data_key="taskStatus", error_messages=CODES)
+    due_date = DateTime(data_key="dueDate", error_messages=CODES)
+    warning_offset = strict_int(data_key="warningOffset", validate=OFFSET)
+
+
+class UserSchema(Schema):
+    user_id = fields.Integer(data_key="userId")
+    first_name = fields.String(data_key="firstName")
+    last_name = fields.String(data_key="lastName")
+    contact_email = fields.String(data_key="contactEmail")
+
+
+class TaskSchema(Schema):
+    task_id = fields.Integer(data_key="taskId")
+    user_id = fields.Integer(data_key="userId")
+    title = fields.String(data_key="taskTitle")
+    description = fields.String(data_key="taskDescription", allow_none=True)
+    status = fields.String(data_key="taskStatus")
+    due_date = fields.String(data_key="dueDate")
+    warning_offset = fields.Integer(data_key="warningOffset")
+
+
+_QUERY_INT = re.compile(r"-?[0-9]{1,30}")
+
+
+class QueryInt(fields.Field):
+    """An integer written in a query string: ASCII digits with an optional minus sign."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if not isinstance(value, str) or not _QUERY_INT.fullmatch(value):
+            raise ValidationError(err("INVALID_FIELD", "Not an integer", "must be an integer"))
+        return int(value)
+
+
+def sort_choice(columns: dict[str, str]) -> Text:
+    names = [*columns, *(f"-{c}" for c in columns)]
+    return Text(
+        data_key="_sort",
+        load_default=None,
+        error_messages=CODES,
+        validate=validate.OneOf(names, error=err("INVALID_FIELD", "Unknown sort field", f"must be one of {', '.join(columns)}, optionally prefixed with -")),
+    )
+
+
+class _ListQuerySchema(Schema):
+    page = QueryInt(data_key="_page", load_default=0, validate=validate.Range(min=0, error=err("INVALID_RANGE", "Out of range", "must be 0 or more")))
+    per_page = QueryInt(data_key="_perPage", load_default=20, validate=validate.Range(1, 100, error=err("INVALID_RANGE", "Out of range", "must be between {min} and {max}")))
+
+
+class UserListQuerySchema(_ListQuerySchema):
+    sort = sort_choice(users.SORTABLE)
+
+
+class TaskListQuerySchema(_ListQuerySchema):
+    sort = sort_choice(tasks.SORTABLE)
+    status = Status(data_key="taskStatus", load_default=None, error_messages=CODES)

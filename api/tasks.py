@@ -1,0 +1,59 @@
+"""Owns the /tasks routes."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+
+from api.http import current_store, json_body, meta, no_content, no_query, path_id, query, respond, validated
+from api.schemas import TaskCreateSchema, TaskListQuerySchema, TaskSchema, TaskUpdateSchema
+from api.users import _window
+from projections import tasks
+from taskstore import commands
+from taskstore.errors import NotFound
+
+bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+task_out = TaskSchema()
+task_create = TaskCreateSchema()
+task_update = TaskUpdateSchema()
+task_list = TaskListQuerySchema()
+
+
+@bp.get("")
+def list_tasks() -> tuple[Response, int]:
+    q = query(task_list)
+    sort = q["sort"] or "taskId"
+    status = None if q["status"] is None else str(q["status"])
+    rows = tasks.page(current_store().db, status, sort.lstrip("-"), sort.startswith("-"), *_window(q))
+    return jsonify({"tasks": task_out.dump(rows, many=True)}), 200
+
+
+@bp.post("")
+def create_task() -> tuple[Response, int]:
+    no_query()
+    fields = validated(task_create, json_body(), "body")
+    return respond(task_out, commands.create_task(current_store(), fields, meta()), 201)
+
+
+@bp.get("/<raw_id>")
+def get_task(raw_id: str) -> tuple[Response, int]:
+    no_query()
+    task_id = path_id(raw_id, "task")
+    row = tasks.get(current_store().db, task_id)
+    if row is None:
+        raise NotFound(f"Task {task_id} not found")
+    return respond(task_out, row)
+
+
+@bp.patch("/<raw_id>")
+def update_task(raw_id: str) -> tuple[Response, int]:
+    no_query()
+    task_id = path_id(raw_id, "task")
+    fields = validated(task_update, json_body(), "body")
+    return respond(task_out, commands.update_task(current_store(), task_id, fields, meta()))
+
+
+@bp.delete("/<raw_id>")
+def delete_task(raw_id: str) -> tuple[str, int]:
+    no_query()
+    commands.delete_task(current_store(), path_id(raw_id, "task"), meta())
+    return no_content()

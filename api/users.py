@@ -1,0 +1,63 @@
+"""Owns the /users routes."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+
+from api.http import current_store, json_body, lookups, meta, no_content, no_query, path_id, query, respond, validated
+from api.schemas import UserCreateSchema, UserListQuerySchema, UserSchema, UserUpdateSchema
+from projections import users
+from taskstore import commands
+from taskstore.errors import NotFound
+
+bp = Blueprint("users", __name__, url_prefix="/users")
+user_out = UserSchema()
+user_create = UserCreateSchema()
+user_update = UserUpdateSchema()
+user_list = UserListQuerySchema()
+
+
+@bp.get("")
+def list_users() -> tuple[Response, int]:
+    q = query(user_list)
+    sort = q["sort"] or "userId"
+    rows = users.page(current_store().db, sort.lstrip("-"), sort.startswith("-"), *_window(q))
+    return jsonify({"users": user_out.dump(rows, many=True)}), 200
+
+
+@bp.post("")
+def create_user() -> tuple[Response, int]:
+    no_query()
+    fields = validated(user_create, json_body(), "body")
+    return respond(user_out, commands.create_user(current_store(), lookups(), fields, meta()), 201)
+
+
+@bp.get("/<raw_id>")
+def get_user(raw_id: str) -> tuple[Response, int]:
+    no_query()
+    user_id = path_id(raw_id, "user")
+    row = users.get(current_store().db, user_id)
+    if row is None:
+        raise NotFound(f"User {user_id} not found")
+    return respond(user_out, row)
+
+
+@bp.patch("/<raw_id>")
+def update_user(raw_id: str) -> tuple[Response, int]:
+    no_query()
+    user_id = path_id(raw_id, "user")
+    fields = validated(user_update, json_body(), "body")
+    return respond(user_out, commands.update_user(current_store(), lookups(), user_id, fields, meta()))
+
+
+@bp.delete("/<raw_id>")
+def delete_user(raw_id: str) -> tuple[str, int]:
+    no_query()
+    commands.delete_user(current_store(), lookups(), path_id(raw_id, "user"), meta())
+    return no_content()
+
+
+def _window(q: dict[str, int]) -> tuple[int, int]:
+    """(offset, limit) of the page; a page past any possible end reads nothing."""
+    offset = q["page"] * q["per_page"]
+    return min(offset, commands.MAX_ID), q["per_page"]

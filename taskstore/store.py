@@ -1,0 +1,171 @@
+"""Owns the `events` table: an append-only log with optimistic concurrency per stream.
+
+The narrow interface a second backend must offer: `append`/`append_streams` with an
+expected version, `read_stream`, `read_all` after a position, and `transaction`.
+The database itself refuses UPDATE and DELETE on `events` (triggers), and the unique
+index on `(stream_id, version)` allows one event per version of a stream.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from taskstore import codec
+from taskstore.errors import ConcurrencyConflict
+from taskstore.events import Event, Recorded
+from taskstore.signals import event_appended
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    position INTEGER PRIMARY KEY,
+    stream_id TEXT NOT NULL,
+    version INTEGER NOT NULL CHECK (version >= 1),
+    type TEXT NOT NULL,
+    schema_version INTEGER NOT NULL,
+    occurred_at TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    actor TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_stream_version ON events (stream_id, version);
+CREATE INDEX IF NOT EXISTS events_type_position ON events (type, position);
+CREATE TRIGGER IF NOT EXISTS events_refuse_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS events_refuse_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END;
+"""
+
+_COLUMNS = "position, stream_id, version, type, schema_version, occurred_at, payload, request_id, actor"
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Who asked for a change: the request's id and the token's name (never the token)."""
+
+    request_id: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class StreamAppend:
+    """Events for one stream, to be appended only if the stream is at `expected_version`.
+
+    An empty `events` only checks the version: a guard on a stream the command read.
+    """
+
+    stream_id: str
+    expected_version: int
+    events: Sequence[Event]
+
+
+class EventStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def create_schema(self) -> None:
+        self.db.executescript(SCHEMA)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction holding the write lock from the start; nested calls are savepoints."""
+        if self.db.conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.rollback()
+            raise
+        self.db.execute("COMMIT")
+
+    def append(self, stream_id: str, expected_version: int, events: Sequence[Event], meta: Meta) -> list[Recorded]:
+        """Append `events` to one stream. Raises ConcurrencyConflict if it is not at `expected_version`."""
+        return self.append_streams([StreamAppend(stream_id, expected_version, events)], meta)
+
+    def append_streams(self, appends: Sequence[StreamAppend], meta: Meta) -> list[Recorded]:
+        """Append to several streams, all or none. Raises ConcurrencyConflict."""
+        recorded: list[Recorded] = []
+        try:
+            with self.transaction():
+                for item in appends:
+                    self._check_version(item)
+                for item in appends:
+                    recorded.extend(self._insert(item.events, meta))
+                for record in recorded:
+                    event_appended.send(self, record=record)
+        except sqlite3.IntegrityError as exc:
+            raise ConcurrencyConflict(f"a stream moved on while appending: {exc}") from exc
+        return recorded
+
+    def read_stream(self, stream_id: str) -> list[Recorded]:
+        """Every event of one stream, in version order."""
+        rows = self.db.query(
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = ? ORDER BY version", [stream_id]
+        )
+        return [codec.decode(row) for row in rows]
+
+    def read_all(self, after: int = 0, limit: int | None = None) -> list[Recorded]:
+        """Events with a position greater than `after`, in position order (at most `limit`)."""
+        rows = self.db.query(
+            f"SELECT {_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?",
+            [after, -1 if limit is None else limit],
+        )
+        return [codec.decode(row) for row in rows]
+
+    def iter_all(self, after: int = 0, batch: int = 2000) -> Iterator[Recorded]:
+        """Every event after `after`, read in batches so the whole log never sits in memory."""
+        while chunk := self.read_all(after, batch):
+            yield from chunk
+            after = chunk[-1].position
+
+    def stream_version(self, stream_id: str) -> int:
+        """The version of a stream's last event; 0 for a stream that does not exist."""
+        row = self.db.execute(
+            "SELECT max(version) FROM events WHERE stream_id = ?", [stream_id]
+        ).fetchone()
+        return int(row[0] or 0)
+
+    def last_position(self) -> int:
+        row = self.db.execute("SELECT max(position) FROM events").fetchone()
+        return int(row[0] or 0)
+
+    def latest_stream_of(self, event_type: str) -> str | None:
+        """The stream of the most recent event of a type (ids grow in log order)."""
+        row = self.db.execute(
+            "SELECT stream_id FROM events WHERE type = ? ORDER BY position DESC LIMIT 1",
+            [event_type],
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def _check_version(self, item: StreamAppend) -> None:
+        actual = self.stream_version(item.stream_id)
+        if actual != item.expected_version:
+            raise ConcurrencyConflict(
+                f"stream {item.stream_id} is at version {actual}, not {item.expected_version}"
+            )
+        for offset, event in enumerate(item.events, start=1):
+            if event.stream_id != item.stream_id or event.version != item.expected_version + offset:
+                raise ValueError(f"event {event!r} does not follow version {item.expected_version}")
+
+    def _insert(self, events: Sequence[Event], meta: Meta) -> list[Recorded]:
+        recorded = []
+        for event in events:
+            row = codec.encode(event)
+            cursor = self.db.execute(
+                "INSERT INTO events (stream_id, version, type, schema_version, occurred_at,"
+                " payload, request_id, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [*row.values(), meta.request_id, meta.actor],
+            )
+            position = cursor.lastrowid
+            assert position is not None
+            recorded.append(
+                Recorded(position=position, event=event, request_id=meta.request_id, actor=meta.actor)
+            )
+        return recorded
