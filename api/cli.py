@@ -18,7 +18,10 @@ from taskstore.store import EventStore
 
 DEV_TOKEN = "YOUR_TOKEN"
 DB_OPTION = click.option(
-    "--db", "db_path", type=click.Path(dir_okay=False), default=None,
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    default=None,
     help=f"SQLite file (default: $TASKSTORE_DB or {Config.database}).",
 )
 
@@ -32,19 +35,29 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=3000, show_default=True, type=click.IntRange(0, 65535))
 @DB_OPTION
-@click.option("--sample", "sample_path", type=click.Path(dir_okay=False), default="data/seed.json",
-              show_default=True, help="Sample data loaded into an empty database.")
+@click.option(
+    "--sample",
+    "sample_path",
+    type=click.Path(dir_okay=False),
+    default="data/seed.json",
+    show_default=True,
+    help="Sample data loaded into an empty database.",
+)
 @click.option("--no-sample-data", is_flag=True, help="Start with an empty database instead.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
-def serve(host: str, port: int, db_path: str | None, sample_path: str, no_sample_data: bool, workers: int, threads: int) -> None:
+def serve(
+    host: str, port: int, db_path: str | None, sample_path: str, no_sample_data: bool, workers: int, threads: int
+) -> None:
     """Serve the REST API with gunicorn."""
     from api.server import serve as run_server
 
     config = _config(db_path)
     if not config.tokens:
-        raise click.UsageError("no token configured: set TASKSTORE_TOKENS (e.g. 'me:some-secret'); "
-                               "the service never accepts requests without one")
+        raise click.UsageError(
+            "no token configured: set TASKSTORE_TOKENS (e.g. 'me:some-secret'); "
+            "the service never accepts requests without one"
+        )
     prepare_database(config.database)
     replay.subscribe_all()
     store = EventStore(open_database(config.database))

@@ -4,7 +4,6 @@ query, its path ids, and schema loading that turns marshmallow errors into the e
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from flask import Response, current_app, g, jsonify, request
@@ -12,13 +11,13 @@ from marshmallow import Schema, ValidationError
 
 from api.config import Config
 from api.errors import ApiError
+from api.schemas import ascii_int
 from projections.replay import ViewLookups
 from taskstore.commands import MAX_ID
 from taskstore.database import open_database
 from taskstore.errors import NotFound
 from taskstore.store import EventStore, Meta
 
-_PATH_ID = re.compile(r"-?[0-9]{1,30}")
 _UNKNOWN = "INVALID_FIELD|Unknown field|is not a field of this resource"
 _REPEATED = "INVALID_FIELD|Repeated parameter|is given more than once"
 
@@ -68,7 +67,8 @@ def validated(schema: Schema, data: Any, location: str) -> dict[str, Any]:
     try:
         loaded: dict[str, Any] = schema.load(data)
     except ValidationError as exc:
-        raise _failure(_details(schema, exc.normalized_messages(), location)) from exc
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        raise _failure(_details(schema, messages, location)) from exc
     return loaded
 
 
@@ -91,12 +91,14 @@ def no_query() -> None:
 
 def path_id(raw: str, kind: str) -> int:
     """A resource id from the path. Raises ApiError 400 if it is not an integer, NotFound if no such id can exist."""
-    if not _PATH_ID.fullmatch(raw):
+    value = ascii_int(raw)
+    if value is None:
         raise ApiError(
-            400, "INVALID_FIELD", f"The {kind} id `{raw}` in the path must be an integer",
+            400,
+            "INVALID_FIELD",
+            f"The {kind} id `{raw}` in the path must be an integer",
             [{"field": f"{kind}Id", "reason": "Not an integer", "location": "path"}],
         )
-    value = int(raw)
     if not 0 < value <= MAX_ID:
         raise NotFound(f"{kind.capitalize()} {value} not found")
     return value
@@ -120,7 +122,7 @@ def _failure(details: list[dict[str, str]]) -> ApiError:
 def _details(schema: Schema, messages: dict[str, Any], location: str) -> list[dict[str, str]]:
     order = [f.data_key or name for name, f in schema.fields.items()]
     ranked = sorted(messages, key=lambda k: order.index(k) if k in order else len(order))
-    details = []
+    details: list[dict[str, str]] = []
     for name in ranked:
         texts = messages[name] if isinstance(messages[name], list) else [str(messages[name])]
         details.extend(_split(name, text, location) for text in texts)
@@ -133,9 +135,21 @@ def _split(name: str, text: str, location: str) -> dict[str, str]:
     code, _, rest = text.partition("|")
     reason, _, sentence = rest.partition("|")
     if name == "_schema":
-        return {"code": code, "message": f"The {location} {sentence}", "field": "", "reason": reason, "location": location}
+        return {
+            "code": code,
+            "message": f"The {location} {sentence}",
+            "field": "",
+            "reason": reason,
+            "location": location,
+        }
     noun = "parameter" if location == "query" else "field"
-    return {"code": code, "message": f"The `{name}` {noun} {sentence}", "field": name, "reason": reason, "location": location}
+    return {
+        "code": code,
+        "message": f"The `{name}` {noun} {sentence}",
+        "field": name,
+        "reason": reason,
+        "location": location,
+    }
 
 
 def _refuse_constant(name: str) -> Any:

@@ -22,7 +22,7 @@ def err(code: str, reason: str, rest: str) -> str:
     return f"{code}|{reason}|{rest}"
 
 
-CODES: dict[str, str] = {
+CODES: dict[str, str | list[Any] | dict[Any, Any]] = {
     "required": err("MISSING_REQUIRED_FIELD", "Required", "is required"),
     "null": err("INVALID_FIELD", "Null not allowed", "cannot be null"),
     "invalid": err("INVALID_FIELD", "Wrong type", "has the wrong type"),
@@ -51,7 +51,11 @@ class DateTime(Text):
             instant_us(text)
         except ValueError as exc:
             raise ValidationError(
-                err("INVALID_FORMAT", "Invalid date-time", "must be an ISO 8601 date-time such as 2025-06-30T17:00:00-05:00")
+                err(
+                    "INVALID_FORMAT",
+                    "Invalid date-time",
+                    "must be an ISO 8601 date-time such as 2025-06-30T17:00:00-05:00",
+                )
             ) from exc
         return text
 
@@ -70,7 +74,9 @@ class ReadOnly(fields.Raw):
 
 
 def length(low: int, high: int) -> validate.Length:
-    return validate.Length(low, high, error=err("INVALID_LENGTH", "Invalid length", "must be {min} to {max} characters long"))
+    return validate.Length(
+        low, high, error=err("INVALID_LENGTH", "Invalid length", "must be {min} to {max} characters long")
+    )
 
 
 def strict_int(**kwargs: Any) -> fields.Integer:
@@ -78,7 +84,9 @@ def strict_int(**kwargs: Any) -> fields.Integer:
 
 
 EMAIL = validate.Email(error=err("INVALID_FORMAT", "Invalid email", "must be a valid email address"))
-EMAIL_LENGTH = validate.Length(max=254, error=err("INVALID_LENGTH", "Invalid length", "must be at most {max} characters long"))
+EMAIL_LENGTH = validate.Length(
+    max=254, error=err("INVALID_LENGTH", "Invalid length", "must be at most {max} characters long")
+)
 OFFSET = validate.Range(0, 64000, error=err("INVALID_RANGE", "Out of range", "must be between {min} and {max}"))
 
 
@@ -107,7 +115,9 @@ class TaskCreateSchema(Schema):
     task_id = ReadOnly(data_key="taskId")
     user_id = strict_int(data_key="userId", required=True)
     title = Text(data_key="taskTitle", required=True, error_messages=CODES, validate=length(1, 80))
-    description = Text(data_key="taskDescription", allow_none=True, load_default=None, error_messages=CODES, validate=length(1, 255))
+    description = Text(
+        data_key="taskDescription", allow_none=True, load_default=None, error_messages=CODES, validate=length(1, 255)
+    )
     status = Status(data_key="taskStatus", load_default=TaskStatus.NOT_STARTED, error_messages=CODES)
     due_date = DateTime(data_key="dueDate", required=True, error_messages=CODES)
     warning_offset = strict_int(data_key="warningOffset", required=True, validate=OFFSET)
@@ -140,16 +150,27 @@ class TaskSchema(Schema):
     warning_offset = fields.Integer(data_key="warningOffset")
 
 
-_QUERY_INT = re.compile(r"-?[0-9]{1,30}")
+_ASCII_INT = re.compile(r"-?[0-9]+")
+_DIGITS_LIMIT = 4000  # below Python's int-from-text limit; a longer number is past every bound anyway
 
 
-class QueryInt(fields.Field):
+def ascii_int(text: str) -> int | None:
+    """The integer `text` spells in ASCII digits (optionally negative), or None if it spells none."""
+    if not _ASCII_INT.fullmatch(text):
+        return None
+    if len(text) > _DIGITS_LIMIT:
+        return -(10**_DIGITS_LIMIT) if text.startswith("-") else 10**_DIGITS_LIMIT
+    return int(text)
+
+
+class QueryInt(fields.Field[int]):
     """An integer written in a query string: ASCII digits with an optional minus sign."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        if not isinstance(value, str) or not _QUERY_INT.fullmatch(value):
+        number = ascii_int(value) if isinstance(value, str) else None
+        if number is None:
             raise ValidationError(err("INVALID_FIELD", "Not an integer", "must be an integer"))
-        return int(value)
+        return number
 
 
 def sort_choice(columns: dict[str, str]) -> Text:
@@ -158,13 +179,28 @@ def sort_choice(columns: dict[str, str]) -> Text:
         data_key="_sort",
         load_default=None,
         error_messages=CODES,
-        validate=validate.OneOf(names, error=err("INVALID_FIELD", "Unknown sort field", f"must be one of {', '.join(columns)}, optionally prefixed with -")),
+        validate=validate.OneOf(
+            names,
+            error=err(
+                "INVALID_FIELD",
+                "Unknown sort field",
+                f"must be one of {', '.join(columns)}, optionally prefixed with -",
+            ),
+        ),
     )
 
 
 class _ListQuerySchema(Schema):
-    page = QueryInt(data_key="_page", load_default=0, validate=validate.Range(min=0, error=err("INVALID_RANGE", "Out of range", "must be 0 or more")))
-    per_page = QueryInt(data_key="_perPage", load_default=20, validate=validate.Range(1, 100, error=err("INVALID_RANGE", "Out of range", "must be between {min} and {max}")))
+    page = QueryInt(
+        data_key="_page",
+        load_default=0,
+        validate=validate.Range(min=0, error=err("INVALID_RANGE", "Out of range", "must be 0 or more")),
+    )
+    per_page = QueryInt(
+        data_key="_perPage",
+        load_default=20,
+        validate=validate.Range(1, 100, error=err("INVALID_RANGE", "Out of range", "must be between {min} and {max}")),
+    )
 
 
 class UserListQuerySchema(_ListQuerySchema):

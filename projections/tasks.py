@@ -27,6 +27,8 @@ SORTABLE = {
     "warningOffset": "warning_offset",
 }
 
+CHANGEABLE = ("title", "description", "due_date", "warning_offset")
+
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {NAME} (
     task_id INTEGER PRIMARY KEY,
@@ -58,11 +60,20 @@ def project(db: Database, record: Recorded) -> None:
         case TaskCreated():
             db.execute(
                 f"INSERT INTO {NAME} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [event.task_id, event.user_id, event.title, event.description, str(event.status),
-                 event.due_date, instant_us(event.due_date), event.warning_offset, event.version],
+                [
+                    event.task_id,
+                    event.user_id,
+                    event.title,
+                    event.description,
+                    str(event.status),
+                    event.due_date,
+                    instant_us(event.due_date),
+                    event.warning_offset,
+                    event.version,
+                ],
             )
         case TaskUpdated():
-            values = {name: change["new"] for name, change in event.changes.items()}
+            values = {name: change["new"] for name, change in event.changes.items() if name in CHANGEABLE}
             if "due_date" in values:
                 values["due_at_us"] = instant_us(values["due_date"])
             _update(db, event.stream_id, {**values, "version": event.version})
@@ -93,10 +104,12 @@ def page(
     column = SORTABLE.get(sort, "task_id")
     direction = "DESC" if descending else "ASC"
     where, params = ("WHERE status = ?", [status]) if status else ("", [])
-    return list(db.query(
-        f"SELECT * FROM {NAME} {where} ORDER BY {column} {direction}, task_id ASC LIMIT ? OFFSET ?",
-        [*params, limit, offset],
-    ))
+    return list(
+        db.query(
+            f"SELECT * FROM {NAME} {where} ORDER BY {column} {direction}, task_id ASC LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+    )
 
 
 def ids_of_user(db: Database, user_id: int) -> list[int]:

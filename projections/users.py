@@ -15,6 +15,8 @@ NAME = "users_view"
 TABLES = (NAME,)
 SORTABLE = {"userId": "user_id", "firstName": "first_name", "lastName": "last_name", "contactEmail": "contact_email"}
 
+CHANGEABLE = ("first_name", "last_name", "contact_email")
+
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {NAME} (
     user_id INTEGER PRIMARY KEY,
@@ -45,11 +47,17 @@ def project(db: Database, record: Recorded) -> None:
         case UserCreated():
             db.execute(
                 f"INSERT INTO {NAME} VALUES (?, ?, ?, ?, ?, ?)",
-                [event.user_id, event.first_name, event.last_name, event.contact_email,
-                 email_key(event.contact_email), event.version],
+                [
+                    event.user_id,
+                    event.first_name,
+                    event.last_name,
+                    event.contact_email,
+                    email_key(event.contact_email),
+                    event.version,
+                ],
             )
         case UserUpdated():
-            values = {name: change["new"] for name, change in event.changes.items()}
+            values = {name: change["new"] for name, change in event.changes.items() if name in CHANGEABLE}
             if "contact_email" in values:
                 values["email_key"] = email_key(values["contact_email"])
             _update(db, event.stream_id, {**values, "version": event.version})
@@ -73,10 +81,12 @@ def page(db: Database, sort: str, descending: bool, offset: int, limit: int) -> 
     """One page of users ordered by a column of `SORTABLE`, ties by id ascending."""
     column = SORTABLE.get(sort, "user_id")
     direction = "DESC" if descending else "ASC"
-    return list(db.query(
-        f"SELECT * FROM {NAME} ORDER BY {column} {direction}, user_id ASC LIMIT ? OFFSET ?",
-        [limit, offset],
-    ))
+    return list(
+        db.query(
+            f"SELECT * FROM {NAME} ORDER BY {column} {direction}, user_id ASC LIMIT ? OFFSET ?",
+            [limit, offset],
+        )
+    )
 
 
 def user_with_email(db: Database, email: str) -> int | None:

@@ -11,7 +11,6 @@ import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
 from taskstore.events import EVENT_TYPES, Event, Recorded, TaskStatus
@@ -28,16 +27,12 @@ def encode_time(moment: datetime) -> str:
 
 
 def decode_time(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(text)  # the stored form ends in Z: an aware UTC datetime
 
 
 def encode(event: Event) -> dict[str, Any]:
     """The columns of an event's row, less its position and request metadata."""
-    payload = {
-        f.name: getattr(event, f.name)
-        for f in dataclasses.fields(event)
-        if f.name not in _ENVELOPE
-    }
+    payload = {f.name: getattr(event, f.name) for f in dataclasses.fields(event) if f.name not in _ENVELOPE}
     return {
         "stream_id": event.stream_id,
         "version": event.version,
@@ -77,8 +72,11 @@ def upcast(type_name: str, version: int, payload: Payload) -> Payload:
     return payload
 
 
-@cache
+_STATUS_FIELDS: dict[type[Event], tuple[str, ...]] = {}
+
+
 def _status_fields(cls: type[Event]) -> tuple[str, ...]:
-    return tuple(
-        f.name for f in dataclasses.fields(cls) if f.type in ("TaskStatus", TaskStatus)
-    )
+    """The payload fields of an event type that hold a TaskStatus."""
+    if cls not in _STATUS_FIELDS:
+        _STATUS_FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.type in ("TaskStatus", TaskStatus))
+    return _STATUS_FIELDS[cls]

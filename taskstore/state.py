@@ -6,7 +6,7 @@ History is fact: `apply` never raises, reads no clock and ignores events it does
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from functools import reduce
 from typing import Any
 
@@ -22,6 +22,9 @@ from taskstore.events import (
     UserDeleted,
     UserUpdated,
 )
+
+
+_IDENTITY = frozenset({"user_id", "task_id", "stream_id", "version", "deleted"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,7 +64,7 @@ def apply_user(user: User | None, event: Event) -> User | None:
                 contact_email=event.contact_email,
             )
         case UserUpdated() if user is not None:
-            return replace(user, version=event.version, **_new_values(event.changes))
+            return replace(user, version=event.version, **_new_values(user, event.changes))
         case UserDeleted() if user is not None:
             return replace(user, version=event.version, deleted=True)
     return user
@@ -82,7 +85,7 @@ def apply_task(task: Task | None, event: Event) -> Task | None:
                 warning_offset=event.warning_offset,
             )
         case TaskUpdated() if task is not None:
-            return replace(task, version=event.version, **_new_values(event.changes))
+            return replace(task, version=event.version, **_new_values(task, event.changes))
         case TaskStatusChanged() if task is not None:
             return replace(task, version=event.version, status=event.new)
         case TaskReassigned() if task is not None:
@@ -100,5 +103,7 @@ def fold_task(events: Iterable[Event], initial: Task | None = None) -> Task | No
     return reduce(apply_task, events, initial)
 
 
-def _new_values(changes: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    return {name: change["new"] for name, change in changes.items()}
+def _new_values(state: User | Task, changes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The new value of each changed field the state has; a field it does not know is ignored."""
+    known = {f.name for f in fields(state)} - _IDENTITY
+    return {name: change["new"] for name, change in changes.items() if name in known}

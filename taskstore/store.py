@@ -34,6 +34,10 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS events_stream_version ON events (stream_id, version);
 CREATE INDEX IF NOT EXISTS events_type_position ON events (type, position);
+CREATE TRIGGER IF NOT EXISTS events_refuse_overwrite BEFORE INSERT ON events
+WHEN EXISTS (SELECT 1 FROM events WHERE position = NEW.position
+             OR (stream_id = NEW.stream_id AND version = NEW.version))
+BEGIN SELECT RAISE(ABORT, 'events are append-only: an existing event cannot be replaced'); END;
 CREATE TRIGGER IF NOT EXISTS events_refuse_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END;
 CREATE TRIGGER IF NOT EXISTS events_refuse_delete BEFORE DELETE ON events
@@ -92,23 +96,21 @@ class EventStore:
     def append_streams(self, appends: Sequence[StreamAppend], meta: Meta) -> list[Recorded]:
         """Append to several streams, all or none. Raises ConcurrencyConflict."""
         recorded: list[Recorded] = []
-        try:
-            with self.transaction():
-                for item in appends:
-                    self._check_version(item)
+        with self.transaction():
+            for item in appends:
+                self._check_version(item)
+            try:
                 for item in appends:
                     recorded.extend(self._insert(item.events, meta))
-                for record in recorded:
-                    event_appended.send(self, record=record)
-        except sqlite3.IntegrityError as exc:
-            raise ConcurrencyConflict(f"a stream moved on while appending: {exc}") from exc
+            except sqlite3.IntegrityError as exc:  # another writer took a version first
+                raise ConcurrencyConflict(f"a stream moved on while appending: {exc}") from exc
+            for record in recorded:  # the read models commit with the events, or not at all
+                event_appended.send(self, record=record)
         return recorded
 
     def read_stream(self, stream_id: str) -> list[Recorded]:
         """Every event of one stream, in version order."""
-        rows = self.db.query(
-            f"SELECT {_COLUMNS} FROM events WHERE stream_id = ? ORDER BY version", [stream_id]
-        )
+        rows = self.db.query(f"SELECT {_COLUMNS} FROM events WHERE stream_id = ? ORDER BY version", [stream_id])
         return [codec.decode(row) for row in rows]
 
     def read_all(self, after: int = 0, limit: int | None = None) -> list[Recorded]:
@@ -127,9 +129,7 @@ class EventStore:
 
     def stream_version(self, stream_id: str) -> int:
         """The version of a stream's last event; 0 for a stream that does not exist."""
-        row = self.db.execute(
-            "SELECT max(version) FROM events WHERE stream_id = ?", [stream_id]
-        ).fetchone()
+        row = self.db.execute("SELECT max(version) FROM events WHERE stream_id = ?", [stream_id]).fetchone()
         return int(row[0] or 0)
 
     def last_position(self) -> int:
@@ -147,9 +147,7 @@ class EventStore:
     def _check_version(self, item: StreamAppend) -> None:
         actual = self.stream_version(item.stream_id)
         if actual != item.expected_version:
-            raise ConcurrencyConflict(
-                f"stream {item.stream_id} is at version {actual}, not {item.expected_version}"
-            )
+            raise ConcurrencyConflict(f"stream {item.stream_id} is at version {actual}, not {item.expected_version}")
         for offset, event in enumerate(item.events, start=1):
             if event.stream_id != item.stream_id or event.version != item.expected_version + offset:
                 raise ValueError(f"event {event!r} does not follow version {item.expected_version}")
@@ -165,7 +163,5 @@ class EventStore:
             )
             position = cursor.lastrowid
             assert position is not None
-            recorded.append(
-                Recorded(position=position, event=event, request_id=meta.request_id, actor=meta.actor)
-            )
+            recorded.append(Recorded(position=position, event=event, request_id=meta.request_id, actor=meta.actor))
         return recorded
