@@ -8,5 +8,13 @@ def test_a_created_task_reads_back_with_every_field_in_order(client: FlaskClient
     created = client.post("/tasks", json=body)
     assert created.status_code == 201
     read = client.get(f"/tasks/{created.json['taskId']}")
-    assert list(read.json) == ["taskId", "userId", "taskTitle", "taskDescription", "taskStatus", "dueDate", "warningOffset"]
+    assert list(read.json) == [
+        "taskId",
+        "userId",
+        "taskTitle",
+        "taskDescription",
+        "taskStatus",
+        "dueDate",
+        "warningOffset",
+    ]
     assert read.json == created.json
