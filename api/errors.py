@@ -11,11 +11,12 @@ from flask import Flask, Response, g, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from taskstore.errors import ConcurrencyConflict, DomainError, NotFound
+from taskstore.errors import ConcurrencyConflict, DomainError, DuplicateEmail, NotFound, UnknownUser
 
 log = logging.getLogger(__name__)
 
 STATUS_FOR: dict[type[DomainError], int] = {NotFound: 404, ConcurrencyConflict: 409}
+FIELD_FOR: dict[type[DomainError], str] = {DuplicateEmail: "contactEmail", UnknownUser: "userId"}
 HTTP_CODES = {
     400: "INVALID_FORMAT",
     401: "UNAUTHORIZED",
@@ -75,7 +76,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> tuple[Response, int]:
-        return envelope(STATUS_FOR.get(type(exc), 400), exc.code, exc.message)
+        field = FIELD_FOR.get(type(exc))
+        details = None if field is None else [{"field": field, "reason": exc.message, "location": "body"}]
+        return envelope(STATUS_FOR.get(type(exc), 400), exc.code, exc.message, details)
 
     @app.errorhandler(ValidationError)
     def _validation(exc: ValidationError) -> tuple[Response, int]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Response, current_app, g, jsonify, request
 from marshmallow import Schema, ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.config import Config
 from api.errors import ApiError
@@ -49,12 +50,17 @@ def meta() -> Meta:
 def json_body() -> Any:
     """The request body as JSON. Raises ApiError 415 or 400 for anything that is not JSON."""
     raw = request.get_data(cache=True)
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is None and len(raw) >= limit and request.stream.read(1):
+        raise RequestEntityTooLarge()  # a chunked body is cut at the limit, not refused, by werkzeug
     if request.mimetype != "application/json" and (raw or request.content_type):
         raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "The body must be sent as Content-Type: application/json")
     if not raw.strip():
         raise ApiError(400, "INVALID_FORMAT", "The body is empty; it must be a JSON object")
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+        return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+    except _RepeatedKey as exc:
+        raise ApiError(400, "INVALID_FORMAT", f"The body gives the key `{exc}` more than once") from exc
     except (ValueError, RecursionError) as exc:
         raise ApiError(400, "INVALID_FORMAT", "The body is not valid JSON") from exc
 
@@ -84,9 +90,7 @@ def query(schema: Schema) -> dict[str, Any]:
 def no_query() -> None:
     """Refuse any query parameter on a route that takes none."""
     if request.args:
-        names = list(request.args)
-        details = [{"field": n, "reason": "Unknown field", "location": "query"} for n in names]
-        raise ApiError(400, "INVALID_FIELD", f"Unknown query parameter `{names[0]}`", details)
+        raise _failure([_split(name, _UNKNOWN, "query") for name in request.args])
 
 
 def path_id(raw: str, kind: str) -> int:
@@ -100,7 +104,7 @@ def path_id(raw: str, kind: str) -> int:
             [{"field": f"{kind}Id", "reason": "Not an integer", "location": "path"}],
         )
     if not 0 < value <= MAX_ID:
-        raise NotFound(f"{kind.capitalize()} {value} not found")
+        raise NotFound(f"{kind.capitalize()} {raw} not found")
     return value
 
 
@@ -108,8 +112,10 @@ def respond(schema: Schema, obj: Any, status: int = 200) -> tuple[Response, int]
     return jsonify(schema.dump(obj)), status
 
 
-def no_content() -> tuple[str, int]:
-    return "", 204
+def no_content() -> Response:
+    response = current_app.response_class(status=204)
+    del response.headers["Content-Type"]  # there is no body to describe
+    return response
 
 
 def _failure(details: list[dict[str, str]]) -> ApiError:
@@ -132,6 +138,8 @@ def _details(schema: Schema, messages: dict[str, Any], location: str) -> list[di
 def _split(name: str, text: str, location: str) -> dict[str, str]:
     if text == "Unknown field.":
         text = _UNKNOWN
+    if text == _UNKNOWN and location == "query":
+        text = "INVALID_FIELD|Unknown parameter|is not a parameter of this route"
     code, _, rest = text.partition("|")
     reason, _, sentence = rest.partition("|")
     if name == "_schema":
@@ -150,6 +158,19 @@ def _split(name: str, text: str, location: str) -> dict[str, str]:
         "reason": reason,
         "location": location,
     }
+
+
+class _RepeatedKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise _RepeatedKey(key)
+        obj[key] = value
+    return obj
 
 
 def _refuse_constant(name: str) -> Any:

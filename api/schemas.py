@@ -152,6 +152,7 @@ class TaskSchema(Schema):
 
 _ASCII_INT = re.compile(r"-?[0-9]+")
 _DIGITS_LIMIT = 4000  # below Python's int-from-text limit; a longer number is past every bound anyway
+_HUGE: int = pow(10, _DIGITS_LIMIT)
 
 
 def ascii_int(text: str) -> int | None:
@@ -159,7 +160,7 @@ def ascii_int(text: str) -> int | None:
     if not _ASCII_INT.fullmatch(text):
         return None
     if len(text) > _DIGITS_LIMIT:
-        return -(10**_DIGITS_LIMIT) if text.startswith("-") else 10**_DIGITS_LIMIT
+        return -_HUGE if text.startswith("-") else _HUGE
     return int(text)
 
 

@@ -1,14 +1,26 @@
-"""Owns serving the application with gunicorn, a production WSGI server (threads, several workers)."""
+"""Owns serving the application with gunicorn, a production WSGI server (threads, several workers).
+
+gunicorn answers requests that are not valid HTTP itself (a request line over 4094
+bytes, headers over 8 KiB, a broken chunk...), before the application sees them;
+`EnvelopeWorker` rewrites those answers into the JSON error envelope too.
+"""
 
 from __future__ import annotations
 
+import json
+import re
+import socket
+import uuid
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker
 
 from api import create_app
 from api.config import Config
+
+_STATUS_LINE = re.compile(rb"HTTP/1\.[01] (\d{3}) ([^\r\n]*)")
 
 
 class Server(BaseApplication):  # type: ignore[misc]
@@ -27,12 +39,49 @@ class Server(BaseApplication):  # type: ignore[misc]
         return create_app(self.config_)
 
 
+class EnvelopeWorker(ThreadWorker):  # type: ignore[misc]
+    """gunicorn's threaded worker, with its own error pages in the JSON envelope."""
+
+    def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: BaseException) -> None:
+        super().handle_error(req, _EnvelopeSocket(client), addr, exc)
+
+
+class _EnvelopeSocket:
+    """Passes everything through to the socket, except that an HTML error page is rewritten."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+    def sendall(self, data: bytes) -> None:
+        self._sock.sendall(envelope_response(data))
+
+
+def envelope_response(html_response: bytes) -> bytes:
+    """The JSON-envelope version of one of gunicorn's HTML error responses."""
+    match = _STATUS_LINE.match(html_response)
+    status, reason = (int(match[1]), match[2].decode("latin-1")) if match else (400, "Bad Request")
+    if status == 501:  # an unsupported transfer coding is the client's doing
+        status, reason = 400, "Bad Request"
+    code = {403: "FORBIDDEN", 500: "SERVER_ERROR"}.get(status, "INVALID_FORMAT")
+    request_id = f"req-{uuid.uuid4()}"
+    message = f"The request is not valid HTTP: {reason}" if status < 500 else "An unexpected error occurred"
+    body = json.dumps({"code": code, "message": message, "requestId": request_id}).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nX-Request-Id: {request_id}\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
 def serve(config: Config, host: str, port: int, workers: int, threads: int) -> None:
     """Serve until SIGINT or SIGTERM; in-flight requests finish before the workers stop."""
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": "gthread",
+        "worker_class": EnvelopeWorker,
         "threads": threads,
         "graceful_timeout": 20,
         "timeout": 60,

@@ -53,7 +53,7 @@ def update_task(raw_id: str) -> tuple[Response, int]:
 
 
 @bp.delete("/<raw_id>")
-def delete_task(raw_id: str) -> tuple[str, int]:
+def delete_task(raw_id: str) -> Response:
     no_query()
     commands.delete_task(current_store(), path_id(raw_id, "task"), meta())
     return no_content()

@@ -51,7 +51,7 @@ def update_user(raw_id: str) -> tuple[Response, int]:
 
 
 @bp.delete("/<raw_id>")
-def delete_user(raw_id: str) -> tuple[str, int]:
+def delete_user(raw_id: str) -> Response:
     no_query()
     commands.delete_user(current_store(), lookups(), path_id(raw_id, "user"), meta())
     return no_content()

@@ -23,7 +23,6 @@ from taskstore.events import (
     UserUpdated,
 )
 
-
 _IDENTITY = frozenset({"user_id", "task_id", "stream_id", "version", "deleted"})
 
 

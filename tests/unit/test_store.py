@@ -247,7 +247,7 @@ def test_the_database_refuses_a_second_event_for_the_same_stream_version_even_fr
     store.append("user-1", 0, [user_created(1)], META)
     before = rows(store)
 
-    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE|append-only"):
+    with pytest.raises(sqlite3.IntegrityError, match=r"UNIQUE|append-only"):
         store.db.conn.execute(RAW_INSERT, ["user-1", 1])
 
     assert rows(store) == before
