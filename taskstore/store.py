@@ -1,26 +1,36 @@
 """Owns the `events` table: an append-only log with optimistic concurrency per stream.
 
 The narrow interface a second backend must offer: `append`/`append_streams` with an
-expected version, `read_stream`, `read_all` after a position, and `transaction`.
-The database itself refuses UPDATE and DELETE on `events` (triggers), and the unique
-index on `(stream_id, version)` allows one event per version of a stream.
+expected version, `read_stream`, `read_all` after a position, and `transaction`; for
+the operator's tools, `iter_rows` (the rows as stored) and `load_rows` (restore into an
+empty log). The database itself refuses UPDATE and DELETE on `events` (triggers), and
+the unique index on `(stream_id, version)` allows one event per version of a stream.
+
+Each append also records, per row, a hash chained to the previous row's (see
+`taskstore.chain`), and a recorded time never earlier than the previous row's, so that
+recorded times run in log order and "as of a time" is always a prefix of the log.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlite_utils import Database
 
-from taskstore import codec
+from taskstore import chain, codec
 from taskstore.errors import ConcurrencyConflict
 from taskstore.events import Event, Recorded
 from taskstore.signals import event_appended
 
-SCHEMA = """
+REFUSE_UPDATE = """CREATE TRIGGER IF NOT EXISTS events_refuse_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END;"""
+
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS events (
     position INTEGER PRIMARY KEY,
     stream_id TEXT NOT NULL,
@@ -30,16 +40,17 @@ CREATE TABLE IF NOT EXISTS events (
     occurred_at TEXT NOT NULL,
     payload TEXT NOT NULL,
     request_id TEXT NOT NULL,
-    actor TEXT NOT NULL
+    actor TEXT NOT NULL,
+    hash TEXT NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS events_stream_version ON events (stream_id, version);
 CREATE INDEX IF NOT EXISTS events_type_position ON events (type, position);
+CREATE INDEX IF NOT EXISTS events_occurred_at ON events (occurred_at);
 CREATE TRIGGER IF NOT EXISTS events_refuse_overwrite BEFORE INSERT ON events
 WHEN EXISTS (SELECT 1 FROM events WHERE position = NEW.position
              OR (stream_id = NEW.stream_id AND version = NEW.version))
 BEGIN SELECT RAISE(ABORT, 'events are append-only: an existing event cannot be replaced'); END;
-CREATE TRIGGER IF NOT EXISTS events_refuse_update BEFORE UPDATE ON events
-BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END;
+{REFUSE_UPDATE}
 CREATE TRIGGER IF NOT EXISTS events_refuse_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END;
 """
@@ -72,7 +83,11 @@ class EventStore:
         self.db = db
 
     def create_schema(self) -> None:
+        """Create the log if it is not there; give a log written before the hash chain its hashes."""
         self.db.executescript(SCHEMA)
+        with self.transaction():
+            if "hash" not in {row[1] for row in self.db.execute("PRAGMA table_info(events)")}:
+                self._add_hash_chain()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -127,6 +142,34 @@ class EventStore:
             yield from chunk
             after = chunk[-1].position
 
+    def iter_rows(self, after: int = 0, batch: int = 2000) -> Iterator[dict[str, Any]]:
+        """Every row after `after` exactly as stored (payload text not decoded, hash included)."""
+        while True:
+            chunk = list(
+                self.db.query(
+                    f"SELECT {_COLUMNS}, hash FROM events WHERE position > ? ORDER BY position LIMIT ?", [after, batch]
+                )
+            )
+            if not chunk:
+                return
+            yield from chunk
+            after = chunk[-1]["position"]
+
+    def load_rows(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Restore rows as stored (positions and hashes included) into an empty log, all or none,
+        without notifying the read models. Raises ValueError if the log is not empty."""
+        count = 0
+        with self.transaction():
+            if self.last_position():
+                raise ValueError("the log is not empty")
+            for row in rows:
+                self.db.execute(
+                    f"INSERT INTO events ({_COLUMNS}, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [row[name] for name in (*chain.COLUMNS, "hash")],
+                )
+                count += 1
+        return count
+
     def stream_version(self, stream_id: str) -> int:
         """The version of a stream's last event; 0 for a stream that does not exist."""
         row = self.db.execute("SELECT max(version) FROM events WHERE stream_id = ?", [stream_id]).fetchone()
@@ -153,15 +196,32 @@ class EventStore:
                 raise ValueError(f"event {event!r} does not follow version {item.expected_version}")
 
     def _insert(self, events: Sequence[Event], meta: Meta) -> list[Recorded]:
+        last = self.db.execute(
+            "SELECT position, occurred_at, hash FROM events ORDER BY position DESC LIMIT 1"
+        ).fetchone()
+        position, occurred_at, previous = last or (0, "", chain.GENESIS)
         recorded = []
         for event in events:
             row = codec.encode(event)
-            cursor = self.db.execute(
-                "INSERT INTO events (stream_id, version, type, schema_version, occurred_at,"
-                " payload, request_id, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [*row.values(), meta.request_id, meta.actor],
+            if row["occurred_at"] < occurred_at:  # the clock went back: keep recorded times in log order
+                event = dataclasses.replace(event, occurred_at=codec.decode_time(occurred_at))
+                row["occurred_at"] = occurred_at
+            position, occurred_at = position + 1, row["occurred_at"]
+            row.update(position=position, request_id=meta.request_id, actor=meta.actor)
+            previous = chain.link(previous, row)
+            self.db.execute(
+                f"INSERT INTO events ({_COLUMNS}, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [row[name] for name in chain.COLUMNS] + [previous],
             )
-            position = cursor.lastrowid
-            assert position is not None
             recorded.append(Recorded(position=position, event=event, request_id=meta.request_id, actor=meta.actor))
         return recorded
+
+    def _add_hash_chain(self) -> None:
+        """One-off migration of a log written before rows carried hashes: hash every row in order."""
+        self.db.execute("DROP TRIGGER IF EXISTS events_refuse_update")
+        self.db.execute("ALTER TABLE events ADD COLUMN hash TEXT NOT NULL DEFAULT ''")
+        previous = chain.GENESIS
+        for row in list(self.db.query(f"SELECT {_COLUMNS} FROM events ORDER BY position")):
+            previous = chain.link(previous, row)
+            self.db.execute("UPDATE events SET hash = ? WHERE position = ?", [previous, row["position"]])
+        self.db.execute(REFUSE_UPDATE)
