@@ -97,6 +97,29 @@ class _AtLeastOne(Schema):
             raise ValidationError(err("MISSING_REQUIRED_FIELD", "Empty body", "must name at least one field to change"))
 
 
+#: The wire name of each payload field whose name on the wire is not just its camelCase form.
+WIRE_NAMES = {
+    "user_id": "userId",
+    "task_id": "taskId",
+    "title": "taskTitle",
+    "description": "taskDescription",
+    "status": "taskStatus",
+    "due_date": "dueDate",
+    "warning_offset": "warningOffset",
+    "first_name": "firstName",
+    "last_name": "lastName",
+    "contact_email": "contactEmail",
+}
+
+
+def wire_name(name: str) -> str:
+    """The wire name of a payload field: `WIRE_NAMES`, else snake_case in camelCase (old_user_id: oldUserId)."""
+    if name in WIRE_NAMES:
+        return WIRE_NAMES[name]
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
 class UserCreateSchema(Schema):
     user_id = ReadOnly(data_key="userId")
     first_name = Text(data_key="firstName", required=True, error_messages=CODES, validate=length(1, 100))

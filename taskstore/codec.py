@@ -30,16 +30,20 @@ def decode_time(text: str) -> datetime:
     return datetime.fromisoformat(text)  # the stored form ends in Z: an aware UTC datetime
 
 
+def payload(event: Event) -> Payload:
+    """An event's payload in its current shape: its fields less the stream, version and time."""
+    return {f.name: getattr(event, f.name) for f in dataclasses.fields(event) if f.name not in _ENVELOPE}
+
+
 def encode(event: Event) -> dict[str, Any]:
     """The columns of an event's row, less its position and request metadata."""
-    payload = {f.name: getattr(event, f.name) for f in dataclasses.fields(event) if f.name not in _ENVELOPE}
     return {
         "stream_id": event.stream_id,
         "version": event.version,
         "type": type(event).__name__,
         "schema_version": type(event).schema_version,
         "occurred_at": encode_time(event.occurred_at),
-        "payload": json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+        "payload": json.dumps(payload(event), ensure_ascii=False, separators=(",", ":")),
     }
 
 

@@ -1,7 +1,8 @@
 """Owns the `events` table: an append-only log with optimistic concurrency per stream.
 
 The narrow interface a second backend must offer: `append`/`append_streams` with an
-expected version, `read_stream`, `read_all` after a position, and `transaction`; for
+expected version, `read_stream`, `read_all` after a position (optionally of one type or
+stream), `snapshot` (reads that see one moment of the log) and `transaction`; for
 the operator's tools, `iter_rows` (the rows as stored) and `load_rows` (restore into an
 empty log). The database itself refuses UPDATE and DELETE on `events` (triggers), and
 the unique index on `(stream_id, version)` allows one event per version of a stream.
@@ -128,13 +129,31 @@ class EventStore:
         rows = self.db.query(f"SELECT {_COLUMNS} FROM events WHERE stream_id = ? ORDER BY version", [stream_id])
         return [codec.decode(row) for row in rows]
 
-    def read_all(self, after: int = 0, limit: int | None = None) -> list[Recorded]:
-        """Events with a position greater than `after`, in position order (at most `limit`)."""
+    def read_all(
+        self, after: int = 0, limit: int | None = None, *, event_type: str | None = None, stream_id: str | None = None
+    ) -> list[Recorded]:
+        """Events with a position greater than `after`, in position order (at most `limit`),
+        only those of `event_type` and of `stream_id` when given."""
+        filters = {"type": event_type, "stream_id": stream_id}
+        where = "".join(f" AND {column} = :{column}" for column, value in filters.items() if value is not None)
         rows = self.db.query(
-            f"SELECT {_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?",
-            [after, -1 if limit is None else limit],
+            f"SELECT {_COLUMNS} FROM events WHERE position > :after{where} ORDER BY position LIMIT :limit",
+            {"after": after, "limit": -1 if limit is None else limit, **filters},
         )
         return [codec.decode(row) for row in rows]
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Every read inside sees the log as of one moment (a read transaction); inside a
+        transaction already, that one's view."""
+        if self.db.conn.in_transaction:
+            yield
+            return
+        self.db.execute("BEGIN")  # deferred: the snapshot starts at the first read, takes no write lock
+        try:
+            yield
+        finally:
+            self.db.rollback()  # nothing was written: ending the read is all there is to do
 
     def iter_all(self, after: int = 0, batch: int = 2000) -> Iterator[Recorded]:
         """Every event after `after`, read in batches so the whole log never sits in memory."""
