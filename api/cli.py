@@ -1,4 +1,4 @@
-"""Owns the `taskstore` command line: serve the API, rebuild the read models."""
+"""Owns the `taskstore` command line: serve the API, rebuild the read models, show a task's history."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from api.config import Config
 from api.sample import load_sample
 from projections import replay
 from taskstore.database import open_database
+from taskstore.events import task_stream
+from taskstore.history import history as stream_history
 from taskstore.store import EventStore
 
 DEV_TOKEN = "YOUR_TOKEN"
@@ -87,6 +89,26 @@ def rebuild(db_path: str | None) -> None:
     seconds = time.perf_counter() - started
     rate = replayed / seconds if seconds else 0.0
     click.echo(f"Replayed {replayed} events in {seconds:.2f}s ({rate:,.0f} events/s) into {config.database}.")
+
+
+@main.command()
+@click.argument("task_id", type=int)
+@DB_OPTION
+def history(task_id: int, db_path: str | None) -> None:
+    """Print the history of task TASK_ID, deleted or not, as a table."""
+    from api.history_table import console, history_table
+
+    config = _config(db_path)
+    if not Path(config.database).exists():
+        raise click.ClickException(f"no database at {config.database}")
+    store = EventStore(open_database(config.database))
+    try:
+        records = store.read_stream(task_stream(task_id)) if store.db["events"].exists() else []
+    finally:
+        store.db.close()
+    if not records:
+        raise click.ClickException(f"task {task_id} not found in {config.database}: it never existed")
+    console().print(history_table(f"History of task {task_id}", stream_history(records)))
 
 
 def _config(db_path: str | None) -> Config:
