@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -113,3 +115,33 @@ def test_the_resume_position(
     template = store.read_all()[0]
     records = [Recorded(position=p, event=template.event, request_id="r", actor="a") for p in returned]
     assert resume_from(after, records, has_more, last) == expected
+
+
+def test_a_consumer_reading_while_another_connection_writes_gets_every_event_once(db_path: Path) -> None:
+    writer = EventStore(open_database(db_path))
+    writer.create_schema()
+    replay.create_all(writer.db)
+    reader = EventStore(open_database(db_path))
+    appended = 300
+
+    def write() -> None:
+        for n in range(1, appended + 1):
+            writer.append(f"user-{n}", 0, [user_created(n)], META)
+
+    thread = threading.Thread(target=write)
+    seen: list[int] = []
+    after = 0
+    try:
+        thread.start()
+        deadline = time.monotonic() + 60
+        while thread.is_alive() or after < appended:
+            assert time.monotonic() < deadline, f"stuck at {after}"
+            page = read_feed(reader, after, 3, event_type="UserCreated")
+            assert page.next_after >= after
+            seen.extend(positions(page.events))
+            after = page.next_after
+    finally:
+        thread.join()
+        reader.db.close()
+        writer.db.close()
+    assert seen == list(range(1, appended + 1))
