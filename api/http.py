@@ -8,11 +8,13 @@ from typing import Any
 
 from flask import Response, current_app, g, jsonify, request
 from marshmallow import Schema, ValidationError
+from sqlite_utils import Database
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.config import Config
 from api.errors import ApiError
 from api.schemas import ascii_int
+from projections import asof
 from projections.replay import ViewLookups
 from taskstore.commands import MAX_ID
 from taskstore.database import open_database
@@ -36,6 +38,12 @@ def close_store(_: BaseException | None = None) -> None:
     store = g.pop("store", None)
     if store is not None:
         store.db.close()
+
+
+def views(point: asof.Point | None) -> Database:
+    """The database to read the read models from: the live one, or one as of an earlier point of the log."""
+    store = current_store()
+    return store.db if point is None else asof.views_at(store, asof.resolve(store, point))
 
 
 def lookups() -> ViewLookups:
