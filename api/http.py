@@ -57,7 +57,7 @@ def meta() -> Meta:
 
 def json_body() -> Any:
     """The request body as JSON. Raises ApiError 415 or 400 for anything that is not JSON."""
-    raw = request.get_data(cache=True)
+    raw = _body_bytes()
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if request.content_length is None and len(raw) >= limit and request.stream.read(1):
         raise RequestEntityTooLarge()  # a chunked body is cut at the limit, not refused, by werkzeug
@@ -71,6 +71,19 @@ def json_body() -> Any:
         raise ApiError(400, "INVALID_FORMAT", f"The body gives the key `{exc}` more than once") from exc
     except (ValueError, RecursionError) as exc:
         raise ApiError(400, "INVALID_FORMAT", "The body is not valid JSON") from exc
+
+
+def _body_bytes() -> bytes:
+    """The raw body. Raises ApiError 400 if it cannot be read (the client stopped sending, or
+    sent a broken chunk: the server's own errors for that differ, so any failure counts)."""
+    try:
+        return request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise
+    except Exception as exc:
+        raise ApiError(
+            400, "INVALID_FORMAT", "The request body could not be read: it stopped early or is malformed"
+        ) from exc
 
 
 def validated(schema: Schema, data: Any, location: str) -> dict[str, Any]:

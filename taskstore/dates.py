@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta
 
 _DATE_TIME = re.compile(
-    r"(?P<date>\d{4}-\d{2}-\d{2})T(?P<time>\d{2}:\d{2}(?::\d{2})?)"
+    r"(?P<date>\d{4}-\d{2}-\d{2})[Tt](?P<time>\d{2}:\d{2}(?::\d{2})?)"
     r"(?:\.(?P<fraction>\d{1,9}))?"
     r"(?P<offset>[Zz]|[+-]\d{2}:\d{2})?",
     re.ASCII,
