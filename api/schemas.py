@@ -233,3 +233,18 @@ class UserListQuerySchema(_ListQuerySchema):
 class TaskListQuerySchema(_ListQuerySchema):
     sort = sort_choice(tasks.SORTABLE)
     status = Status(data_key="taskStatus", load_default=None, error_messages=CODES)
+
+
+class ReminderListQuerySchema(_ListQuerySchema):
+    until = DateTime(data_key="until", load_default=None, error_messages=CODES)
+
+
+class ReminderSchema(Schema):
+    task_id = fields.Integer(data_key="taskId")
+    user_id = fields.Integer(data_key="userId")
+    title = fields.String(data_key="taskTitle")
+    status = fields.String(data_key="taskStatus")
+    due_date = fields.String(data_key="dueDate")
+    warning_offset = fields.Integer(data_key="warningOffset")
+    remind_at = fields.String(data_key="remindAt")
+    overdue = fields.Boolean(data_key="overdue")

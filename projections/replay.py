@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from sqlite_utils import Database
 
-from projections import by_status, checkpoints, tasks, users
+from projections import by_status, checkpoints, durations, reminders, tasks, users
 from taskstore.events import Recorded
 from taskstore.store import EventStore
 
@@ -23,7 +23,7 @@ class Projection(Protocol):
     def subscribe(self) -> None: ...
 
 
-PROJECTIONS: tuple[Projection, ...] = (users, tasks, by_status)  # type: ignore[assignment]
+PROJECTIONS: tuple[Projection, ...] = (users, tasks, by_status, reminders, durations)  # type: ignore[assignment]
 BATCH = 5000
 
 
