@@ -17,29 +17,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from projections import replay
+from projections import checkpoints, replay
+from projections.compare import Difference, first_difference
 from taskstore import chain, codec
 from taskstore.database import open_database
 from taskstore.store import EventStore
-
-
-@dataclass(frozen=True)
-class Difference:
-    """The first row where a live read model and its rebuild disagree. `column` is None for a
-    row only one side has: `live` or `rebuilt` is then None."""
-
-    table: str
-    key: dict[str, Any]
-    column: str | None
-    live: Any
-    rebuilt: Any
-
-    def describe(self) -> str:
-        key = ", ".join(f"{name}={value!r}" for name, value in self.key.items())
-        if self.column is None:
-            side = "rebuilt" if self.live is None else "live"
-            return f"{self.table} row ({key}) is only in the {side} read model"
-        return f"{self.table} row ({key}) column {self.column}: live {self.live!r}, rebuilt {self.rebuilt!r}"
 
 
 @dataclass(frozen=True)
@@ -127,44 +109,17 @@ def _check_read_models(store: EventStore, result: Verification) -> None:
         except sqlite3.OperationalError as exc:
             result.problems.append(Problem("read models", f"the live read models cannot be read: {exc}"))
             return
-        difference = first_difference(store.db, live, replay.snapshot(scratch))
+        difference = first_difference(store.db, _applied(live), _applied(replay.snapshot(scratch)))
         if difference is not None:
             result.problems.append(Problem("read models", difference.describe(), difference=difference))
     finally:
         scratch.close()
 
 
-def first_difference(
-    db: Database, live: Mapping[str, list[dict[str, Any]]], rebuilt: Mapping[str, list[dict[str, Any]]]
-) -> Difference | None:
-    """The first row, in table then key order, where two snapshots of the read models differ."""
-    for table, rebuilt_rows in rebuilt.items():
-        keys = _key_columns(db, table)
-        ours = {tuple(row[k] for k in keys): row for row in live.get(table, [])}
-        theirs = {tuple(row[k] for k in keys): row for row in rebuilt_rows}
-        for key in _in_order(ours.keys() | theirs.keys()):
-            named = dict(zip(keys, key, strict=True))
-            here, there = ours.get(key), theirs.get(key)
-            if here is None or there is None:
-                return Difference(table, named, None, here, there)
-            for column, value in here.items():
-                other = there.get(column)
-                if value != other or type(value) is not type(other):
-                    return Difference(table, named, column, value, other)
-    return None
-
-
-def _key_columns(db: Database, table: str) -> list[str]:
-    """The primary key's columns; every column for a table without one."""
-    keys: list[str] = db.table(table).pks
-    return list(db.table(table).columns_dict) if keys == ["rowid"] else keys
-
-
-def _in_order(keys: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    try:
-        return sorted(keys)
-    except TypeError:  # a value of the wrong type, edited in by hand
-        return sorted(keys, key=repr)
+def _applied(snapshot: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """The snapshot less checkpoints at position 0: one that applied nothing is the same as none."""
+    positions = [row for row in snapshot[checkpoints.TABLE] if row["position"] != 0]
+    return {**snapshot, checkpoints.TABLE: positions}
 
 
 def _first_failing(store: EventStore) -> int | None:
