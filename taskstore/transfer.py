@@ -67,7 +67,9 @@ def read_rows(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
 def _row(number: int, line: str) -> dict[str, Any]:
     """A line as a stored row, its payload re-encoded by the codec. Raises ImportRefused."""
     try:
-        data = json.loads(line, object_pairs_hook=_no_repeated_keys, parse_constant=_no_constant)
+        data = json.loads(line.rstrip("\r\n"), object_pairs_hook=_no_repeated_keys, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise ImportRefused(f"line {number}: malformed JSON: {exc.msg} at column {exc.colno}") from exc
     except ValueError as exc:
         raise ImportRefused(f"line {number}: malformed JSON: {exc}") from exc
     if not isinstance(data, dict) or set(data) != set(WIRE):

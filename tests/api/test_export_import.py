@@ -182,6 +182,8 @@ def test_an_invalid_file_is_refused_with_its_reason_and_writes_nothing(
         ("{not json\n", "line 2: malformed JSON"),
         ("\n", "line 2: malformed JSON"),
         ("[1, 2]\n", "line 2: expected an object"),
+        ('{"position": 2, "position": 2}\n', "line 2: malformed JSON: a key is given twice"),
+        ("NaN\n", "line 2: malformed JSON: NaN is not JSON"),
     ],
 )
 def test_a_malformed_line_is_refused_by_its_number_and_an_empty_target_stays_empty(
