@@ -14,8 +14,6 @@ from taskstore.database import open_database
 from taskstore.store import EventStore
 
 DEV_TOKEN = "YOUR_TOKEN"
-DB_OPTION = ops.DB_OPTION
-_config = ops.config_for
 
 
 @click.group()
@@ -26,7 +24,7 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=3000, show_default=True, type=click.IntRange(0, 65535))
-@DB_OPTION
+@ops.DB_OPTION
 @click.option(
     "--sample",
     "sample_path",
@@ -44,7 +42,7 @@ def serve(
     """Serve the REST API with gunicorn."""
     from api.server import serve as run_server
 
-    config = _config(db_path)
+    config = ops.config_for(db_path)
     if not config.tokens:
         raise click.UsageError(
             "no token configured: set TASKSTORE_TOKENS (e.g. 'me:some-secret'); "
