@@ -1,29 +1,19 @@
-"""Owns the `taskstore` command line: serve the API, rebuild the read models."""
+"""Owns the `taskstore` command line: serve the API; the operator's commands live in `api.ops`."""
 
 from __future__ import annotations
 
-import dataclasses
 import sys
-import time
 from pathlib import Path
 
 import click
 
-from api import prepare_database
-from api.config import Config
+from api import ops, prepare_database
 from api.sample import load_sample
 from projections import replay
 from taskstore.database import open_database
 from taskstore.store import EventStore
 
 DEV_TOKEN = "YOUR_TOKEN"
-DB_OPTION = click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help=f"SQLite file (default: $TASKSTORE_DB or {Config.database}).",
-)
 
 
 @click.group()
@@ -34,7 +24,7 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=3000, show_default=True, type=click.IntRange(0, 65535))
-@DB_OPTION
+@ops.DB_OPTION
 @click.option(
     "--sample",
     "sample_path",
@@ -52,7 +42,7 @@ def serve(
     """Serve the REST API with gunicorn."""
     from api.server import serve as run_server
 
-    config = _config(db_path)
+    config = ops.config_for(db_path)
     if not config.tokens:
         raise click.UsageError(
             "no token configured: set TASKSTORE_TOKENS (e.g. 'me:some-secret'); "
@@ -73,28 +63,8 @@ def serve(
     run_server(config, host, port, workers, threads)
 
 
-@main.command()
-@DB_OPTION
-def rebuild(db_path: str | None) -> None:
-    """Drop every read model and replay the whole event log into them."""
-    config = _config(db_path)
-    if not Path(config.database).exists():
-        raise click.ClickException(f"no database at {config.database}")
-    prepare_database(config.database)
-    store = EventStore(open_database(config.database))
-    started = time.perf_counter()
-    replayed = replay.rebuild(store)
-    seconds = time.perf_counter() - started
-    rate = replayed / seconds if seconds else 0.0
-    click.echo(f"Replayed {replayed} events in {seconds:.2f}s ({rate:,.0f} events/s) into {config.database}.")
-
-
-def _config(db_path: str | None) -> Config:
-    try:
-        config = Config.from_env()
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
-    return dataclasses.replace(config, database=db_path) if db_path else config
+for command in (ops.rebuild, ops.verify_command, ops.export_command, ops.import_command):
+    main.add_command(command)
 
 
 if __name__ == "__main__":
