@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from api import audit, auth, tasks, users
+from api import audit, auth, reports, tasks, users
 from api.config import Config
 from api.errors import register_error_handlers
 from api.http import close_store
@@ -29,6 +29,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.teardown_appcontext(close_store)
     app.register_blueprint(users.bp)
     app.register_blueprint(tasks.bp)
+    app.register_blueprint(reports.bp)
     app.register_blueprint(audit.bp)
     return app
 

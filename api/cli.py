@@ -1,16 +1,14 @@
-"""Owns the `taskstore` command line: serve the API, rebuild the read models, show a task's history."""
+"""Owns the `taskstore` command line: serve the API, show a task's history; the operator's
+other commands live in `api.ops`."""
 
 from __future__ import annotations
 
-import dataclasses
 import sys
-import time
 from pathlib import Path
 
 import click
 
-from api import prepare_database
-from api.config import Config
+from api import ops, prepare_database
 from api.sample import load_sample
 from projections import replay
 from taskstore.database import open_database
@@ -19,13 +17,6 @@ from taskstore.history import history as stream_history
 from taskstore.store import EventStore
 
 DEV_TOKEN = "YOUR_TOKEN"
-DB_OPTION = click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help=f"SQLite file (default: $TASKSTORE_DB or {Config.database}).",
-)
 
 
 @click.group()
@@ -36,7 +27,7 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=3000, show_default=True, type=click.IntRange(0, 65535))
-@DB_OPTION
+@ops.DB_OPTION
 @click.option(
     "--sample",
     "sample_path",
@@ -54,7 +45,7 @@ def serve(
     """Serve the REST API with gunicorn."""
     from api.server import serve as run_server
 
-    config = _config(db_path)
+    config = ops.config_for(db_path)
     if not config.tokens:
         raise click.UsageError(
             "no token configured: set TASKSTORE_TOKENS (e.g. 'me:some-secret'); "
@@ -76,47 +67,27 @@ def serve(
 
 
 @main.command()
-@DB_OPTION
-def rebuild(db_path: str | None) -> None:
-    """Drop every read model and replay the whole event log into them."""
-    config = _config(db_path)
-    if not Path(config.database).exists():
-        raise click.ClickException(f"no database at {config.database}")
-    prepare_database(config.database)
-    store = EventStore(open_database(config.database))
-    started = time.perf_counter()
-    replayed = replay.rebuild(store)
-    seconds = time.perf_counter() - started
-    rate = replayed / seconds if seconds else 0.0
-    click.echo(f"Replayed {replayed} events in {seconds:.2f}s ({rate:,.0f} events/s) into {config.database}.")
-
-
-@main.command()
 @click.argument("task_id", type=int)
-@DB_OPTION
+@ops.DB_OPTION
 def history(task_id: int, db_path: str | None) -> None:
     """Print the history of task TASK_ID, deleted or not, as a table."""
     from api.history_table import console, history_table
 
-    config = _config(db_path)
-    if not Path(config.database).exists():
-        raise click.ClickException(f"no database at {config.database}")
-    store = EventStore(open_database(config.database))
+    path = ops.config_for(db_path).database
+    if not Path(path).exists():
+        raise click.ClickException(f"no database at {path}")
+    store = EventStore(open_database(path))
     try:
         records = store.read_stream(task_stream(task_id)) if store.db["events"].exists() else []
     finally:
         store.db.close()
     if not records:
-        raise click.ClickException(f"task {task_id} not found in {config.database}: it never existed")
+        raise click.ClickException(f"task {task_id} not found in {path}: it never existed")
     console().print(history_table(f"History of task {task_id}", stream_history(records)))
 
 
-def _config(db_path: str | None) -> Config:
-    try:
-        config = Config.from_env()
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
-    return dataclasses.replace(config, database=db_path) if db_path else config
+for command in (ops.rebuild, ops.verify_command, ops.export_command, ops.import_command):
+    main.add_command(command)
 
 
 if __name__ == "__main__":

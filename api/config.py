@@ -21,14 +21,16 @@ class Config:
     database: str = "data/taskstore.db"
     tokens: tuple[Token, ...] = ()
     max_body_bytes: int = 1024 * 1024
+    read_timeout: float = 10.0  # seconds a client may leave the server waiting for the next bytes
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Config:
-        """Read `TASKSTORE_DB`, `TASKSTORE_TOKENS` and `TASKSTORE_MAX_BODY_BYTES`."""
+        """Read `TASKSTORE_DB`, `TASKSTORE_TOKENS`, `TASKSTORE_MAX_BODY_BYTES` and `TASKSTORE_READ_TIMEOUT`."""
         return cls(
             database=env.get("TASKSTORE_DB") or cls.database,
             tokens=parse_tokens(env.get("TASKSTORE_TOKENS", "")),
             max_body_bytes=int(env.get("TASKSTORE_MAX_BODY_BYTES") or cls.max_body_bytes),
+            read_timeout=float(env.get("TASKSTORE_READ_TIMEOUT") or cls.read_timeout),
         )
 
 

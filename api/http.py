@@ -8,11 +8,13 @@ from typing import Any
 
 from flask import Response, current_app, g, jsonify, request
 from marshmallow import Schema, ValidationError
+from sqlite_utils import Database
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.config import Config
 from api.errors import ApiError
 from api.schemas import ascii_int
+from projections import asof
 from projections.replay import ViewLookups
 from taskstore.commands import MAX_ID
 from taskstore.database import open_database
@@ -38,6 +40,12 @@ def close_store(_: BaseException | None = None) -> None:
         store.db.close()
 
 
+def views(point: asof.Point | None) -> Database:
+    """The database to read the read models from: the live one, or one as of an earlier point of the log."""
+    store = current_store()
+    return store.db if point is None else asof.views_at(store, asof.resolve(store, point))
+
+
 def lookups() -> ViewLookups:
     return ViewLookups(current_store().db)
 
@@ -49,7 +57,7 @@ def meta() -> Meta:
 
 def json_body() -> Any:
     """The request body as JSON. Raises ApiError 415 or 400 for anything that is not JSON."""
-    raw = request.get_data(cache=True)
+    raw = _body_bytes()
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if request.content_length is None and len(raw) >= limit and request.stream.read(1):
         raise RequestEntityTooLarge()  # a chunked body is cut at the limit, not refused, by werkzeug
@@ -63,6 +71,19 @@ def json_body() -> Any:
         raise ApiError(400, "INVALID_FORMAT", f"The body gives the key `{exc}` more than once") from exc
     except (ValueError, RecursionError) as exc:
         raise ApiError(400, "INVALID_FORMAT", "The body is not valid JSON") from exc
+
+
+def _body_bytes() -> bytes:
+    """The raw body. Raises ApiError 400 if it cannot be read (the client stopped sending, or
+    sent a broken chunk: the server's own errors for that differ, so any failure counts)."""
+    try:
+        return request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise
+    except Exception as exc:
+        raise ApiError(
+            400, "INVALID_FORMAT", "The request body could not be read: it stopped early or is malformed"
+        ) from exc
 
 
 def validated(schema: Schema, data: Any, location: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from projections import tasks, users
+from projections.asof import Point
 from taskstore.dates import instant_us
 from taskstore.events import TaskStatus
 
@@ -197,6 +198,23 @@ class QueryInt(fields.Field[int]):
         return number
 
 
+class AsOf(fields.Field[Point]):
+    """A point of the log: a position (ASCII digits, 0 or more) or an ISO 8601 date-time."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Point:
+        number = ascii_int(value) if isinstance(value, str) else None
+        if number is not None:
+            if number < 0:
+                raise ValidationError(err("INVALID_RANGE", "Out of range", "must be a log position of 0 or more"))
+            return Point(position=number)
+        try:
+            return Point(instant_us=instant_us(value))
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(
+                err("INVALID_FORMAT", "Invalid point", "must be a log position or an ISO 8601 date-time")
+            ) from exc
+
+
 def sort_choice(columns: dict[str, str]) -> Text:
     names = [*columns, *(f"-{c}" for c in columns)]
     return Text(
@@ -214,7 +232,11 @@ def sort_choice(columns: dict[str, str]) -> Text:
     )
 
 
-class _ListQuerySchema(Schema):
+class AsOfQuerySchema(Schema):
+    as_of = AsOf(data_key="asOf", load_default=None)
+
+
+class _ListQuerySchema(AsOfQuerySchema):
     page = QueryInt(
         data_key="_page",
         load_default=0,
@@ -234,3 +256,18 @@ class UserListQuerySchema(_ListQuerySchema):
 class TaskListQuerySchema(_ListQuerySchema):
     sort = sort_choice(tasks.SORTABLE)
     status = Status(data_key="taskStatus", load_default=None, error_messages=CODES)
+
+
+class ReminderListQuerySchema(_ListQuerySchema):
+    until = DateTime(data_key="until", load_default=None, error_messages=CODES)
+
+
+class ReminderSchema(Schema):
+    task_id = fields.Integer(data_key="taskId")
+    user_id = fields.Integer(data_key="userId")
+    title = fields.String(data_key="taskTitle")
+    status = fields.String(data_key="taskStatus")
+    due_date = fields.String(data_key="dueDate")
+    warning_offset = fields.Integer(data_key="warningOffset")
+    remind_at = fields.String(data_key="remindAt")
+    overdue = fields.Boolean(data_key="overdue")

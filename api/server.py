@@ -2,7 +2,10 @@
 
 gunicorn answers requests that are not valid HTTP itself (a request line over 4094
 bytes, headers over 8 KiB, a broken chunk...), before the application sees them;
-`EnvelopeWorker` rewrites those answers into the JSON error envelope too.
+`EnvelopeWorker` rewrites those answers into the JSON error envelope too. It also
+bounds how long a client may leave a thread waiting for its next bytes (headers or
+body), which gunicorn's threaded worker does not: without that, as many stalled
+clients as there are threads would stop the server answering anyone.
 """
 
 from __future__ import annotations
@@ -40,7 +43,14 @@ class Server(BaseApplication):  # type: ignore[misc]
 
 
 class EnvelopeWorker(ThreadWorker):  # type: ignore[misc]
-    """gunicorn's threaded worker, with its own error pages in the JSON envelope."""
+    """gunicorn's threaded worker, with its own error pages in the JSON envelope and a read timeout."""
+
+    read_timeout = Config.read_timeout
+
+    def handle(self, conn: Any) -> Any:
+        if not isinstance(conn.sock, _TimedSocket):
+            conn.sock = _TimedSocket(conn.sock, self.read_timeout)
+        return super().handle(conn)
 
     def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: BaseException) -> None:
         super().handle_error(req, _EnvelopeSocket(client), addr, exc)
@@ -57,6 +67,21 @@ class _EnvelopeSocket:
 
     def sendall(self, data: bytes) -> None:
         self._sock.sendall(envelope_response(data))
+
+
+class _TimedSocket:
+    """Passes everything through to the socket, except that blocking mode has a timeout:
+    a read that waits longer than `timeout` for the client raises TimeoutError."""
+
+    def __init__(self, sock: socket.socket, timeout: float) -> None:
+        self._sock = sock
+        self._timeout = timeout
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+    def setblocking(self, flag: bool) -> None:
+        self._sock.settimeout(self._timeout if flag else 0.0)
 
 
 def envelope_response(html_response: bytes) -> bytes:
@@ -78,10 +103,11 @@ def envelope_response(html_response: bytes) -> bytes:
 
 def serve(config: Config, host: str, port: int, workers: int, threads: int) -> None:
     """Serve until SIGINT or SIGTERM; in-flight requests finish before the workers stop."""
+    worker = type("Worker", (EnvelopeWorker,), {"read_timeout": config.read_timeout})
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": EnvelopeWorker,
+        "worker_class": worker,
         "threads": threads,
         "graceful_timeout": 20,
         "timeout": 60,

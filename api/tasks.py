@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from api.http import current_store, json_body, meta, no_content, no_query, path_id, query, respond, validated
-from api.schemas import TaskCreateSchema, TaskListQuerySchema, TaskSchema, TaskUpdateSchema
+from api.http import current_store, json_body, meta, no_content, no_query, path_id, query, respond, validated, views
+from api.schemas import AsOfQuerySchema, TaskCreateSchema, TaskListQuerySchema, TaskSchema, TaskUpdateSchema
 from api.users import _window
-from projections import tasks
+from projections import asof, tasks
 from taskstore import commands
 from taskstore.errors import NotFound
 
@@ -16,6 +16,7 @@ task_out = TaskSchema()
 task_create = TaskCreateSchema()
 task_update = TaskUpdateSchema()
 task_list = TaskListQuerySchema()
+as_of_query = AsOfQuerySchema()
 
 
 @bp.get("")
@@ -23,7 +24,7 @@ def list_tasks() -> tuple[Response, int]:
     q = query(task_list)
     sort = q["sort"] or "taskId"
     status = None if q["status"] is None else str(q["status"])
-    rows = tasks.page(current_store().db, status, sort.lstrip("-"), sort.startswith("-"), *_window(q))
+    rows = tasks.page(views(q["as_of"]), status, sort.lstrip("-"), sort.startswith("-"), *_window(q))
     return jsonify({"tasks": task_out.dump(rows, many=True)}), 200
 
 
@@ -36,12 +37,13 @@ def create_task() -> tuple[Response, int]:
 
 @bp.get("/<raw_id>")
 def get_task(raw_id: str) -> tuple[Response, int]:
-    no_query()
+    point = query(as_of_query)["as_of"]
     task_id = path_id(raw_id, "task")
-    row = tasks.get(current_store().db, task_id)
-    if row is None:
+    store = current_store()
+    found = tasks.get(store.db, task_id) if point is None else asof.task_at(store, task_id, asof.resolve(store, point))
+    if found is None:
         raise NotFound(f"Task {task_id} not found")
-    return respond(task_out, row)
+    return respond(task_out, found)
 
 
 @bp.patch("/<raw_id>")

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from api.http import current_store, json_body, lookups, meta, no_content, no_query, path_id, query, respond, validated
-from api.schemas import UserCreateSchema, UserListQuerySchema, UserSchema, UserUpdateSchema
-from projections import users
+from api.http import (
+    current_store,
+    json_body,
+    lookups,
+    meta,
+    no_content,
+    no_query,
+    path_id,
+    query,
+    respond,
+    validated,
+    views,
+)
+from api.schemas import AsOfQuerySchema, UserCreateSchema, UserListQuerySchema, UserSchema, UserUpdateSchema
+from projections import asof, users
 from taskstore import commands
 from taskstore.errors import NotFound
 
@@ -15,13 +27,14 @@ user_out = UserSchema()
 user_create = UserCreateSchema()
 user_update = UserUpdateSchema()
 user_list = UserListQuerySchema()
+as_of_query = AsOfQuerySchema()
 
 
 @bp.get("")
 def list_users() -> tuple[Response, int]:
     q = query(user_list)
     sort = q["sort"] or "userId"
-    rows = users.page(current_store().db, sort.lstrip("-"), sort.startswith("-"), *_window(q))
+    rows = users.page(views(q["as_of"]), sort.lstrip("-"), sort.startswith("-"), *_window(q))
     return jsonify({"users": user_out.dump(rows, many=True)}), 200
 
 
@@ -34,12 +47,13 @@ def create_user() -> tuple[Response, int]:
 
 @bp.get("/<raw_id>")
 def get_user(raw_id: str) -> tuple[Response, int]:
-    no_query()
+    point = query(as_of_query)["as_of"]
     user_id = path_id(raw_id, "user")
-    row = users.get(current_store().db, user_id)
-    if row is None:
+    store = current_store()
+    found = users.get(store.db, user_id) if point is None else asof.user_at(store, user_id, asof.resolve(store, point))
+    if found is None:
         raise NotFound(f"User {user_id} not found")
-    return respond(user_out, row)
+    return respond(user_out, found)
 
 
 @bp.patch("/<raw_id>")

@@ -3,11 +3,12 @@ them from the log, and taking a snapshot of them to compare two databases row by
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from sqlite_utils import Database
 
-from projections import by_status, checkpoints, tasks, users
+from projections import by_status, checkpoints, durations, reminders, tasks, users
 from taskstore.events import Recorded
 from taskstore.store import EventStore
 
@@ -23,8 +24,9 @@ class Projection(Protocol):
     def subscribe(self) -> None: ...
 
 
-PROJECTIONS: tuple[Projection, ...] = (users, tasks, by_status)  # type: ignore[assignment]
+PROJECTIONS: tuple[Projection, ...] = (users, tasks, by_status, reminders, durations)  # type: ignore[assignment]
 BATCH = 5000
+Progress = Callable[[int], None]
 
 
 def create_all(db: Database) -> None:
@@ -40,22 +42,39 @@ def subscribe_all() -> None:
         projection.subscribe()
 
 
-def rebuild(store: EventStore) -> int:
-    """Drop every read model and replay the whole log, in position order; returns the events replayed."""
-    db = store.db
+def rebuild(store: EventStore, progress: Progress | None = None) -> int:
+    """Drop every read model and replay the whole log, in position order; returns the events replayed.
+
+    `progress`, if given, is called after every batch with the number of events replayed so far."""
     with store.transaction():
+        return _replay(store, store.db, progress)
+
+
+def replay_into(source: EventStore, target: Database, progress: Progress | None = None) -> int:
+    """Build every read model afresh in `target` (another database, e.g. a scratch one) by
+    replaying the whole log of `source` through the same `project` functions; `source` is
+    only read. Returns the events replayed."""
+    with EventStore(target).transaction():
+        return _replay(source, target, progress)
+
+
+def _replay(source: EventStore, target: Database, progress: Progress | None) -> int:
+    for projection in PROJECTIONS:
+        for table in projection.TABLES:
+            target.execute(f"DROP TABLE IF EXISTS {table}")
+    target.execute(f"DROP TABLE IF EXISTS {checkpoints.TABLE}")
+    create_all(target)
+    replayed, last = 0, 0
+    for record in source.iter_all(batch=BATCH):
         for projection in PROJECTIONS:
-            for table in projection.TABLES:
-                db.execute(f"DROP TABLE IF EXISTS {table}")
-        db.execute(f"DROP TABLE IF EXISTS {checkpoints.TABLE}")
-        create_all(db)
-        replayed, last = 0, 0
-        for record in store.iter_all(batch=BATCH):
-            for projection in PROJECTIONS:
-                projection.project(db, record)
-            replayed, last = replayed + 1, record.position
-        for projection in PROJECTIONS:
-            checkpoints.advance(db, projection.NAME, last)
+            projection.project(target, record)
+        replayed, last = replayed + 1, record.position
+        if progress is not None and replayed % BATCH == 0:
+            progress(replayed)
+    for projection in PROJECTIONS:
+        checkpoints.advance(target, projection.NAME, last)
+    if progress is not None:
+        progress(replayed)
     return replayed
 
 

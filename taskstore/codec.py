@@ -43,14 +43,27 @@ def encode(event: Event) -> dict[str, Any]:
         "type": type(event).__name__,
         "schema_version": type(event).schema_version,
         "occurred_at": encode_time(event.occurred_at),
-        "payload": json.dumps(payload(event), ensure_ascii=False, separators=(",", ":")),
+        "payload": encode_payload(payload(event)),
     }
+
+
+def encode_payload(payload: Mapping[str, Any]) -> str:
+    """The stored text of a payload: the one encoder, so a payload always has one exact text."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+def parse_payload(text: str) -> Payload:
+    """A stored payload's text as a JSON object, not upcast (for the operator's export)."""
+    payload = json.loads(text)
+    if not isinstance(payload, dict):
+        raise ValueError("a payload is a JSON object")
+    return payload
 
 
 def decode(row: Mapping[str, Any]) -> Recorded:
     """The stored row as a `Recorded` event, its payload upcast to the current shape."""
     cls = EVENT_TYPES[row["type"]]
-    payload = upcast(row["type"], row["schema_version"], json.loads(row["payload"]))
+    payload = upcast(row["type"], row["schema_version"], parse_payload(row["payload"]))
     for name in _status_fields(cls):
         payload[name] = TaskStatus(payload[name])
     event = cls(

@@ -175,6 +175,7 @@ def test_a_warning_offset_outside_0_to_64000_is_invalid_range(
         "2025-06-30T17:00:00.123456",
         "2025-06-30T22:00:00+00:00",
         "2019-01-01T00:00:00Z",
+        "2025-06-30t17:00:00z",  # RFC 3339 allows both letters in lower case
     ],
 )
 def test_a_due_date_reads_back_exactly_as_sent(client: FlaskClient, user_id: int, due: str) -> None:

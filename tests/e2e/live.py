@@ -143,6 +143,7 @@ def start_server(
     token: str = "e2e-secret",
     sample: bool = False,
     extra: tuple[str, ...] = (),
+    environment: dict[str, str] | None = None,
 ) -> LiveServer:
     """Start `taskstore serve` on `port` (a free one if None) with its database in `workdir`;
     return once it answers an authenticated request."""
@@ -153,6 +154,7 @@ def start_server(
     args += ["--sample", str(SAMPLE)] if sample else ["--no-sample-data"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("TASKSTORE_")}
     env["TASKSTORE_TOKENS"] = tokens
+    env.update(environment or {})
     with log_path.open("wb") as log:
         process = subprocess.Popen([*args, *extra], cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
     server = LiveServer(process, port, token, db_path, log_path)

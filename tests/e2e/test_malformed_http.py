@@ -100,3 +100,31 @@ def test_a_204_carries_no_content_type(server: LiveServer) -> None:
     assert reply.status == 204
     assert reply.raw == b""
     assert "content-type" not in reply.headers
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [b"ZZ\r\n{}\r\n0\r\n\r\n", b"-1\r\n{}\r\n0\r\n\r\n", b"2\r\n{}XX0\r\n\r\n", b"2;a=\x01\r\n{}\r\n0\r\n\r\n"],
+    ids=["size-not-hex", "negative-size", "missing-terminator", "bad-extension"],
+)
+def test_a_broken_chunked_body_is_a_json_400_and_creates_nothing(server: LiveServer, chunks: bytes) -> None:
+    before = len(server.events())
+    request = (
+        b"POST /tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+        + auth(server)
+        + b"\r\n"
+        + chunks
+    )
+    assert_envelope(*raw_exchange(server, request), 400, "INVALID_FORMAT")
+    assert len(server.events()) == before
+
+
+def test_a_body_cut_short_gets_a_message_of_the_service_not_of_the_framework(server: LiveServer) -> None:
+    request = (
+        b"POST /users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+        + auth(server)
+        + b'\r\n10\r\n{"firstName"'
+    )
+    status, headers, body = raw_exchange(server, request)
+    assert_envelope(status, headers, body, 400, "INVALID_FORMAT")
+    assert "browser" not in json.loads(body)["message"]

@@ -131,3 +131,16 @@ def remove_user(store: EventStore, user_id: int) -> None:
 
 def remove_task(store: EventStore, task_id: int) -> None:
     commands.delete_task(store, task_id, META)
+
+
+def small_history(store: EventStore) -> None:
+    """2 users and 3 tasks (5 streams, 9 events): created, changed and one deleted."""
+    ada = add_user(store, "ada@example.com", "Ada")
+    grace = add_user(store, "grace@example.com", "Grace")
+    first = add_task(store, ada.user_id, "first")  # position 3
+    add_task(store, grace.user_id, "second")  # position 4
+    third = add_task(store, ada.user_id, "third")  # position 5
+    patch_task(store, first.task_id, status=TaskStatus.IN_PROGRESS)  # position 6
+    patch_task(store, first.task_id, title="first, renamed")  # position 7
+    patch_task(store, third.task_id, status=TaskStatus.BLOCKED)  # position 8
+    remove_task(store, third.task_id)  # position 9

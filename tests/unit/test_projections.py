@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from projections import by_status, checkpoints, replay, tasks, users
+from projections import by_status, checkpoints, durations, reminders, replay, tasks, users
 from taskstore.dates import instant_us
 from taskstore.errors import ConcurrencyConflict, DuplicateEmail
 from taskstore.events import TaskStatus
@@ -206,6 +206,8 @@ def test_every_read_model_records_the_last_position_it_applied(store: EventStore
         users.NAME: last,
         tasks.NAME: last,
         by_status.NAME: last,
+        reminders.NAME: last,
+        durations.NAME: last,
     }
 
 

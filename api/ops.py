@@ -1,0 +1,164 @@
+"""Owns the operator's commands: rebuild, verify, export and import (registered on `taskstore`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+import sys
+import time
+from contextlib import closing
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from api import prepare_database
+from api.config import Config
+from projections import replay
+from projections.verify import Verification, read_snapshot, verify
+from taskstore import transfer
+from taskstore.database import open_database
+from taskstore.store import EventStore
+
+DB_OPTION = click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help=f"SQLite file (default: $TASKSTORE_DB or {Config.database}).",
+)
+
+
+def config_for(db_path: str | None) -> Config:
+    """The configuration from the environment, with `--db` winning over $TASKSTORE_DB."""
+    try:
+        config = Config.from_env()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    return dataclasses.replace(config, database=db_path) if db_path else config
+
+
+@click.command()
+@DB_OPTION
+def rebuild(db_path: str | None) -> None:
+    """Drop every read model and replay the whole event log into them."""
+    path = _existing(db_path)
+    prepare_database(path)
+    store = EventStore(open_database(path))
+    console = Console(stderr=True)
+    started = time.perf_counter()
+    replayed = rebuild_with_bar(store, console) if console.is_terminal else replay.rebuild(store)
+    seconds = time.perf_counter() - started
+    rate = replayed / seconds if seconds else 0.0
+    click.echo(f"Replayed {replayed} events in {seconds:.2f}s ({rate:,.0f} events/s) into {path}.")
+
+
+def rebuild_with_bar(store: EventStore, console: Console) -> int:
+    """`replay.rebuild` with a progress bar on `console`, gone when it is done."""
+    columns = (TextColumn("Replaying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("replay", total=store.last_position())
+        return replay.rebuild(store, progress=lambda done: bar.update(task, completed=done))
+
+
+@click.command("verify")
+@DB_OPTION
+def verify_command(db_path: str | None) -> None:
+    """Check the log (no gaps, the hash chain) and every read model against a rebuild; exit 1 on a problem."""
+    path = _existing(db_path)
+    with closing(open_database(path)) as db:
+        try:
+            result = verify(EventStore(db))
+        except sqlite3.Error as exc:
+            raise click.ClickException(f"cannot read {path}: {exc}") from exc
+    if not result.ok:
+        click.echo(f"{path} FAILED verification ({result.events} events read):")
+        for problem in result.problems:
+            click.echo(f"- {problem.check}: {problem.message}")
+        raise click.exceptions.Exit(1)
+    click.echo(_clean_report(path, result))
+
+
+def _clean_report(path: str, result: Verification) -> str:
+    return (
+        f"{path} is consistent: {result.events} events in {result.streams} streams, positions and versions"
+        " without gaps, the hash chain intact, every read model equal to a rebuild from the log.\n"
+        f"Head hash {result.head_hash}; checked in {result.seconds:.2f}s."
+    )
+
+
+@click.command("export")
+@click.option("--after", type=click.IntRange(min=0), default=0, help="Only the events after this position.")
+@DB_OPTION
+def export_command(after: int, db_path: str | None) -> None:
+    """Write the log as JSON lines, one stored row per line, in position order, to standard output."""
+    path = _existing(db_path)
+    out = sys.stdout.buffer  # UTF-8 whatever the locale
+    with closing(open_database(path)) as db, read_snapshot(db):
+        for row in EventStore(db).iter_rows(after=after):
+            out.write(transfer.export_line(row).encode() + b"\n")
+    out.flush()
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@DB_OPTION
+def import_command(file: str, db_path: str | None) -> None:
+    """Load an exported file into an empty database and rebuild the read models; refuse anything else."""
+    path = Path(config_for(db_path).database)
+    existed = path.exists()
+    _refuse_unless_empty(path)
+    events = _checked_count(file)
+    try:
+        with closing(open_database(path)) as db:
+            store = EventStore(db)
+            store.create_schema()
+            with store.transaction(), open(file, encoding="utf-8") as lines:
+                store.load_rows(transfer.read_rows(lines))
+                replay.rebuild(store)
+    except transfer.ImportRefused as exc:  # the file changed since it was checked
+        _remove_unless(existed, path)
+        raise click.ClickException(f"refused to import {file}: {exc}") from exc
+    except BaseException:
+        _remove_unless(existed, path)
+        raise
+    click.echo(f"Imported {events} events into {path} and rebuilt the read models.")
+
+
+def _remove_unless(existed: bool, path: Path) -> None:
+    """Leave no trace of a database that was not there before."""
+    if not existed:
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            leftover.unlink(missing_ok=True)
+
+
+def _checked_count(file: str) -> int:
+    """Read the whole file once, checking every line, before anything is written."""
+    try:
+        with open(file, encoding="utf-8") as lines:
+            return sum(1 for _ in transfer.read_rows(lines))
+    except transfer.ImportRefused as exc:
+        raise click.ClickException(f"refused to import {file}: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"refused to import {file}: it is not UTF-8 text ({exc})") from exc
+
+
+def _refuse_unless_empty(path: Path) -> None:
+    if not path.exists():
+        return
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            events = conn.execute("SELECT count(*) FROM events").fetchone()[0] if "events" in tables else 0
+    except sqlite3.Error as exc:
+        raise click.ClickException(f"refused to import into {path}: it is not a readable database ({exc})") from exc
+    if events:
+        raise click.ClickException(f"refused to import into {path}: its log already holds {events} events")
+
+
+def _existing(db_path: str | None) -> str:
+    path = config_for(db_path).database
+    if not Path(path).exists():
+        raise click.ClickException(f"no database at {path}")
+    return path
