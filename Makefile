@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 3000
 
-.PHONY: run test lint check seed rebuild bench clean
+.PHONY: run test lint check seed rebuild bench bench-audit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,10 @@ rebuild: $(VENV)/.installed
 	$(BIN)/taskstore rebuild
 
 bench: $(VENV)/.installed-dev
-	$(BIN)/python benchmarks/rebuild.py
+	$(BIN)/python -m benchmarks.rebuild
+
+bench-audit: $(VENV)/.installed-dev
+	$(BIN)/python -m benchmarks.audit
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

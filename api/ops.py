@@ -51,7 +51,7 @@ def rebuild(db_path: str | None) -> None:
     replayed = rebuild_with_bar(store, console) if console.is_terminal else replay.rebuild(store)
     seconds = time.perf_counter() - started
     rate = replayed / seconds if seconds else 0.0
-    click.echo(f"Replayed {replayed} events in {seconds:.2f}s ({rate:,.0f} events/s) into {path}.")
+    click.echo(f"Replayed {replayed} events in {seconds:.3f}s ({rate:,.0f} events/s) into {path}.")
 
 
 def rebuild_with_bar(store: EventStore, console: Console) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from projections import checkpoints
-from taskstore.events import Recorded, TaskCreated, TaskDeleted, TaskStatus, TaskStatusChanged
+from taskstore.events import Recorded, TaskCreated, TaskDeleted, TaskStatus, TaskStatusChanged, stream_number
 from taskstore.signals import event_appended
 from taskstore.store import EventStore
 
@@ -43,7 +43,7 @@ def project(db: Database, record: Recorded) -> None:
         case TaskCreated():
             _enter(db, str(event.status), event.task_id)
         case TaskStatusChanged():
-            task_id = int(event.stream_id.rsplit("-", 1)[1])
+            task_id = stream_number(event.stream_id)
             _leave(db, str(event.old), task_id)
             _enter(db, str(event.new), task_id)
         case TaskDeleted():

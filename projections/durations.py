@@ -20,7 +20,7 @@ from sqlite_utils import Database
 
 from projections import checkpoints
 from taskstore.dates import moment_us
-from taskstore.events import Recorded, TaskCreated, TaskDeleted, TaskStatus, TaskStatusChanged
+from taskstore.events import Recorded, TaskCreated, TaskDeleted, TaskStatus, TaskStatusChanged, stream_number
 from taskstore.signals import event_appended
 from taskstore.store import EventStore
 
@@ -65,7 +65,7 @@ def project(db: Database, record: Recorded) -> None:
             at = moment_us(event.occurred_at)
             db.execute(f"INSERT INTO {SINCE} VALUES (?, ?, ?)", [event.task_id, str(event.status), at])
         case TaskStatusChanged():
-            _change(db, int(event.stream_id.rsplit("-", 1)[1]), str(event.new), moment_us(event.occurred_at))
+            _change(db, stream_number(event.stream_id), str(event.new), moment_us(event.occurred_at))
         case TaskDeleted():
             for table in TABLES:
                 db.execute(f"DELETE FROM {table} WHERE task_id = ?", [event.task_id])

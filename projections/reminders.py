@@ -24,7 +24,15 @@ from sqlite_utils import Database
 
 from projections import checkpoints, tasks
 from taskstore.dates import instant_us
-from taskstore.events import Recorded, TaskCreated, TaskDeleted, TaskStatus, TaskStatusChanged, TaskUpdated
+from taskstore.events import (
+    Recorded,
+    TaskCreated,
+    TaskDeleted,
+    TaskStatus,
+    TaskStatusChanged,
+    TaskUpdated,
+    stream_number,
+)
 from taskstore.signals import event_appended
 from taskstore.store import EventStore
 
@@ -67,12 +75,12 @@ def project(db: Database, record: Recorded) -> None:
                     f"INSERT INTO {NAME} VALUES (?, ?, ?, ?)", [event.task_id, remind, due_at_us, event.warning_offset]
                 )
         case TaskUpdated():
-            _reschedule(db, _task_id(event.stream_id), event.changes)
+            _reschedule(db, stream_number(event.stream_id), event.changes)
         case TaskStatusChanged():
             if event.new in FINISHED:
-                _park(db, _task_id(event.stream_id))
+                _park(db, stream_number(event.stream_id))
             else:
-                _unpark(db, _task_id(event.stream_id))
+                _unpark(db, stream_number(event.stream_id))
         case TaskDeleted():
             for table in TABLES:
                 db.execute(f"DELETE FROM {table} WHERE task_id = ?", [event.task_id])
@@ -130,7 +138,3 @@ def _unpark(db: Database, task_id: int) -> None:
         [task_id],
     )
     db.execute(f"DELETE FROM {PARKED} WHERE task_id = ?", [task_id])
-
-
-def _task_id(stream_id: str) -> int:
-    return int(stream_id.rsplit("-", 1)[1])

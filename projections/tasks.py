@@ -12,7 +12,15 @@ from sqlite_utils import Database
 
 from projections import checkpoints
 from taskstore.dates import instant_us
-from taskstore.events import Recorded, TaskCreated, TaskDeleted, TaskReassigned, TaskStatusChanged, TaskUpdated
+from taskstore.events import (
+    Recorded,
+    TaskCreated,
+    TaskDeleted,
+    TaskReassigned,
+    TaskStatusChanged,
+    TaskUpdated,
+    stream_number,
+)
 from taskstore.signals import event_appended
 from taskstore.store import EventStore
 
@@ -117,6 +125,6 @@ def ids_of_user(db: Database, user_id: int) -> list[int]:
 
 
 def _update(db: Database, stream_id: str, values: dict[str, Any]) -> None:
-    task_id = int(stream_id.rsplit("-", 1)[1])
+    task_id = stream_number(stream_id)
     assignments = ", ".join(f"{column} = ?" for column in values)
     db.execute(f"UPDATE {NAME} SET {assignments} WHERE task_id = ?", [*values.values(), task_id])

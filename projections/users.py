@@ -7,7 +7,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from projections import checkpoints
-from taskstore.events import Recorded, UserCreated, UserDeleted, UserUpdated
+from taskstore.events import Recorded, UserCreated, UserDeleted, UserUpdated, stream_number
 from taskstore.signals import event_appended
 from taskstore.store import EventStore
 
@@ -95,6 +95,6 @@ def user_with_email(db: Database, email: str) -> int | None:
 
 
 def _update(db: Database, stream_id: str, values: dict[str, Any]) -> None:
-    user_id = int(stream_id.rsplit("-", 1)[1])
+    user_id = stream_number(stream_id)
     assignments = ", ".join(f"{column} = ?" for column in values)
     db.execute(f"UPDATE {NAME} SET {assignments} WHERE user_id = ?", [*values.values(), user_id])

@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeVar
 
 from taskstore import decide
 from taskstore.errors import ConcurrencyConflict, NotFound
-from taskstore.events import Event, task_stream, user_stream
+from taskstore.events import Event, stream_number, task_stream, user_stream
 from taskstore.state import Task, User, fold_task, fold_user
 from taskstore.store import EventStore, Meta, StreamAppend
 
@@ -159,7 +159,7 @@ def retrying(store: EventStore, attempt: Callable[[], T]) -> T:
 
 def _next_id(store: EventStore, created_type: str) -> int:
     latest = store.latest_stream_of(created_type)
-    return 1 if latest is None else int(latest.rsplit("-", 1)[1]) + 1
+    return 1 if latest is None else stream_number(latest) + 1
 
 
 def _now() -> datetime:

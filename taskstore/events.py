@@ -119,3 +119,8 @@ def user_stream(user_id: int) -> str:
 
 def task_stream(task_id: int) -> str:
     return f"task-{task_id}"
+
+
+def stream_number(stream_id: str) -> int:
+    """The user or task id a stream belongs to: 42 for "task-42"."""
+    return int(stream_id.rsplit("-", 1)[1])
