@@ -1,8 +1,13 @@
-"""Owns the request hooks: a request id for every request, then bearer-token authentication."""
+"""Owns the request hooks: a request id for every request, then bearer-token authentication.
+
+Every route needs a token except those marked `@public` (health checks, the API
+document and its reference page)."""
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Flask, Response, current_app, g, request
 
@@ -10,6 +15,18 @@ from api.config import Config
 from api.errors import ApiError, new_request_id
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="taskstore"'}
+View = TypeVar("View", bound=Callable[..., object])
+
+
+def public(view: View) -> View:
+    """Mark a view as served without a token."""
+    view.taskstore_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def _is_public() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "taskstore_public", False))
 
 
 def init_app(app: Flask) -> None:
@@ -19,7 +36,8 @@ def init_app(app: Flask) -> None:
 
 def _start() -> None:
     new_request_id()
-    g.actor = authenticate(request.headers.get("Authorization"))
+    if not _is_public():
+        g.actor = authenticate(request.headers.get("Authorization"))
 
 
 def _stamp(response: Response) -> Response:

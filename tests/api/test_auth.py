@@ -91,3 +91,16 @@ def test_an_unauthorized_request_reveals_no_resource_data(app: Flask, seeded: No
     response = _bare_client(app).get("/users/1")
     assert_error(response, 401, "UNAUTHORIZED")
     assert b"contactEmail" not in response.data
+
+
+def test_a_view_marked_public_is_served_without_a_token_and_others_still_need_one(app: Flask) -> None:
+    from api.auth import public
+
+    @app.get("/public-probe")
+    @public
+    def probe() -> dict[str, str]:
+        return {"status": "ok"}
+
+    client = app.test_client()
+    assert client.get("/public-probe").get_json() == {"status": "ok"}
+    assert client.get("/users").status_code == 401

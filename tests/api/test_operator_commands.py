@@ -52,9 +52,7 @@ def test_rebuild_off_a_terminal_prints_only_the_final_line(client: FlaskClient, 
     result = run("rebuild", "--db", str(db_path))
 
     assert result.exit_code == 0, result.output
-    pattern = (
-        rf"Replayed {event_count(db_path)} events in \d+\.\d{{3}}s \([\d,]+ events/s\) into {re.escape(str(db_path))}\.\n"
-    )
+    pattern = rf"Replayed {event_count(db_path)} events in \d+\.\d{{3}}s \([\d,]+ events/s\) into {re.escape(str(db_path))}\.\n"
     assert re.fullmatch(pattern, result.output), result.output
     assert snapshot(db_path) == live
 
