@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
-from marshmallow import Schema, validate
+from marshmallow import Schema, ValidationError, validate
 
+from api.errors import ApiError
 from api.http import current_store, path_id, query
-from api.schemas import CODES, QueryInt, Text, _ListQuerySchema, err, wire_name
+from api.schemas import CODES, PageQuerySchema, QueryInt, Text, ascii_int, err, wire_name
 from api.users import _window
 from taskstore import codec, history
 from taskstore.commands import MAX_ID
@@ -20,8 +21,20 @@ bp = Blueprint("audit", __name__)
 EVENT_TYPE_NAMES = ", ".join(EVENT_TYPES)
 
 
-class HistoryQuerySchema(_ListQuerySchema):
+class HistoryQuerySchema(PageQuerySchema):
     pass
+
+
+class StreamId(Text):
+    """`task-<taskId>` or `user-<userId>`, the id read like an id in the path (`task-07` is `task-7`)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        kind, _, number = text.partition("-")
+        resource_id = ascii_int(number) if kind in ("task", "user") else None
+        if resource_id is None or number.startswith("-"):
+            raise ValidationError(err("INVALID_FORMAT", "Invalid stream id", "must be task-<taskId> or user-<userId>"))
+        return f"{kind}-{resource_id}"
 
 
 class EventFeedQuerySchema(Schema):
@@ -43,15 +56,7 @@ class EventFeedQuerySchema(Schema):
             EVENT_TYPES, error=err("INVALID_FIELD", "Unknown event type", f"must be one of {EVENT_TYPE_NAMES}")
         ),
     )
-    stream_id = Text(
-        data_key="streamId",
-        load_default=None,
-        error_messages=CODES,
-        validate=validate.Regexp(
-            r"(task|user)-[1-9][0-9]*\Z",
-            error=err("INVALID_FORMAT", "Invalid stream id", "must be task-<taskId> or user-<userId>"),
-        ),
-    )
+    stream_id = StreamId(data_key="streamId", load_default=None, error_messages=CODES)
 
 
 history_query = HistoryQuerySchema()
@@ -72,6 +77,13 @@ def user_history(raw_id: str) -> tuple[Response, int]:
 def event_feed() -> tuple[Response, int]:
     q = query(feed_query)
     page = read_feed(current_store(), q["after"], q["limit"], event_type=q["event_type"], stream_id=q["stream_id"])
+    if q["after"] > page.last_position:  # a position from another log, or a log restored from an older copy
+        raise ApiError(
+            400,
+            "INVALID_RANGE",
+            f"The `after` parameter is past the end of the log (position {page.last_position})",
+            [{"field": "after", "reason": "Past the end of the log", "location": "query"}],
+        )
     body = {"events": [feed_item(r) for r in page.events], "nextAfter": page.next_after, "hasMore": page.has_more}
     return jsonify(body), 200
 

@@ -61,7 +61,7 @@ def serve(
         click.echo(f"Loaded the sample data into the empty database: {users} users, {tasks} tasks.")
     store.db.close()
     if any(token.secret == DEV_TOKEN for token in config.tokens):
-        click.echo(f"Accepting the development token {DEV_TOKEN} (set TASKSTORE_TOKENS to use your own).")
+        click.echo(f"Accepting the development token {DEV_TOKEN}: fine on this machine, never in production.")
     click.echo(f"Serving {config.database} on http://{host}:{port} with {workers} worker(s) x {threads} threads.")
     run_server(config, host, port, workers, threads)
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
+from werkzeug.exceptions import MethodNotAllowed
 
 from api.http import current_store, no_query, query
 from api.schemas import ReminderListQuerySchema, ReminderSchema
@@ -50,6 +51,12 @@ def task_stats() -> tuple[Response, int]:
             },
         }
     ), 200
+
+
+@bp.route("/tasks/stats", methods=["POST", "PUT", "PATCH", "DELETE"])
+def task_stats_other_methods() -> Response:
+    """Without this rule PATCH and DELETE would reach /tasks/<taskId> and be read as the id "stats"."""
+    raise MethodNotAllowed(valid_methods=["GET", "HEAD"])
 
 
 def _reminder(row: dict[str, Any], now_us: int) -> dict[str, Any]:

@@ -236,7 +236,9 @@ class AsOfQuerySchema(Schema):
     as_of = AsOf(data_key="asOf", load_default=None)
 
 
-class _ListQuerySchema(AsOfQuerySchema):
+class PageQuerySchema(Schema):
+    """`_page` and `_perPage`, as every paged route takes them."""
+
     page = QueryInt(
         data_key="_page",
         load_default=0,
@@ -249,6 +251,10 @@ class _ListQuerySchema(AsOfQuerySchema):
     )
 
 
+class _ListQuerySchema(PageQuerySchema, AsOfQuerySchema):
+    """The collections: pages of the state now or as of an earlier point of the log."""
+
+
 class UserListQuerySchema(_ListQuerySchema):
     sort = sort_choice(users.SORTABLE)
 
@@ -258,7 +264,7 @@ class TaskListQuerySchema(_ListQuerySchema):
     status = Status(data_key="taskStatus", load_default=None, error_messages=CODES)
 
 
-class ReminderListQuerySchema(_ListQuerySchema):
+class ReminderListQuerySchema(PageQuerySchema):
     until = DateTime(data_key="until", load_default=None, error_messages=CODES)
 
 

@@ -18,6 +18,7 @@ class FeedPage:
     events: list[Recorded]
     next_after: int
     has_more: bool
+    last_position: int  # the end of the whole log in the page's snapshot
 
 
 def read_feed(
@@ -29,7 +30,7 @@ def read_feed(
         found = store.read_all(after, limit + 1, event_type=event_type, stream_id=stream_id)
         last = store.last_position()
     events, has_more = found[:limit], len(found) > limit
-    return FeedPage(events, resume_from(after, events, has_more, last), has_more)
+    return FeedPage(events, resume_from(after, events, has_more, last), has_more, last)
 
 
 def resume_from(after: int, events: list[Recorded], has_more: bool, last: int) -> int:

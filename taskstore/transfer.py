@@ -50,8 +50,7 @@ def read_rows(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
         row = _row(number, line)
         where = f"line {number} (position {row['position']})"
         if row["position"] != number:
-            expected = "the log starts at position 1" if number == 1 else f"position {number} is missing"
-            raise ImportRefused(f"{where}: {expected}")
+            raise ImportRefused(f"{where}: {_out_of_place(number, row['position'])}")
         expected_version = versions.get(row["stream_id"], 0) + 1
         if row["version"] != expected_version:
             raise ImportRefused(
@@ -62,6 +61,15 @@ def read_rows(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
             raise ImportRefused(f"{where}: the hash chain is broken at position {row['position']}")
         previous, versions[row["stream_id"]] = row["hash"], row["version"]
         yield row
+
+
+def _out_of_place(number: int, position: int) -> str:
+    """Why a line's position is not the one expected there."""
+    if number == 1:
+        return "the log starts at position 1"
+    if position < number:
+        return f"position {position} comes again, or out of order, after position {number - 1}"
+    return f"position {number} is missing"
 
 
 def _row(number: int, line: str) -> dict[str, Any]:

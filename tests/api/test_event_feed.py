@@ -150,11 +150,24 @@ def test_a_stream_that_never_existed_is_an_empty_feed_not_an_error(client: Flask
     assert feed(client, streamId="task-999") == {"events": [], "nextAfter": event_count(db_path), "hasMore": False}
 
 
-def test_nothing_after_the_end_resumes_from_after_itself(client: FlaskClient, db_path: Path) -> None:
+def test_nothing_after_the_end_resumes_from_the_end(client: FlaskClient, db_path: Path) -> None:
     some_history(client)
     end = event_count(db_path)
     assert feed(client, after=end) == {"events": [], "nextAfter": end, "hasMore": False}
-    assert feed(client, after=end + 50) == {"events": [], "nextAfter": end + 50, "hasMore": False}
+
+
+def test_a_position_past_the_end_of_the_log_is_refused_rather_than_echoed(client: FlaskClient, db_path: Path) -> None:
+    some_history(client)
+    end = event_count(db_path)
+    body = assert_invalid(client.get(f"/events?after={end + 50}"), "INVALID_RANGE", "after", "query")
+    assert f"position {end}" in body["message"]
+
+
+def test_a_stream_id_is_read_like_an_id_in_the_path(client: FlaskClient, db_path: Path) -> None:
+    some_history(client)
+    assert feed(client, streamId="task-01") == feed(client, streamId="task-1")
+    assert feed(client, streamId="task-0") == {"events": [], "nextAfter": event_count(db_path), "hasMore": False}
+    assert feed(client, streamId="user-" + "9" * 40)["events"] == []
 
 
 def test_an_empty_log_is_an_empty_feed_resuming_from_zero(client: FlaskClient) -> None:
@@ -189,8 +202,8 @@ def test_payloads_of_an_older_schema_are_served_upcast_to_the_current_shape(
         ("type=TaskArchived", "INVALID_FIELD", "type"),
         ("type=taskcreated", "INVALID_FIELD", "type"),
         ("type=", "INVALID_FIELD", "type"),
-        ("streamId=task-0", "INVALID_FORMAT", "streamId"),
-        ("streamId=task-01", "INVALID_FORMAT", "streamId"),
+        ("streamId=task--1", "INVALID_FORMAT", "streamId"),
+        ("streamId=task-", "INVALID_FORMAT", "streamId"),
         ("streamId=project-1", "INVALID_FORMAT", "streamId"),
         ("streamId=task-1x", "INVALID_FORMAT", "streamId"),
         ("streamId=task-1%0A", "INVALID_FORMAT", "streamId"),

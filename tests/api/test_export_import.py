@@ -145,6 +145,10 @@ def retitle(lines: Lines) -> None:
 
 REFUSALS = {
     "gap": (drop(2), "line 3 (position 4): position 3 is missing"),
+    "repeated line": (
+        lambda lines: lines.insert(3, dict(lines[2])),
+        "line 4 (position 3): position 3 comes again, or out of order, after position 3",
+    ),
     "not from 1": (drop(0), "line 1 (position 2): the log starts at position 1"),
     "version skipped": (change(5, "version", 3), "stream task-1 has version 3, expected 2"),
     "edited payload": (retitle, "the hash chain is broken at position 4"),

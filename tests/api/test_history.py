@@ -174,3 +174,8 @@ def test_history_takes_only_get(client: FlaskClient) -> None:
     response = client.delete(f"/tasks/{task['taskId']}/history")
     assert_error(response, 405, "METHOD_NOT_ALLOWED")
     assert client.get(f"/tasks/{task['taskId']}").status_code == 200
+
+
+def test_history_refuses_as_of_instead_of_ignoring_it(client: FlaskClient) -> None:
+    user = make_user(client)
+    assert_invalid(client.get(f"/users/{user['userId']}/history?asOf=1"), "INVALID_FIELD", "asOf", "query")

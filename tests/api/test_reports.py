@@ -241,3 +241,16 @@ def test_reports_need_a_token(app: Flask, path: str) -> None:
 def test_reports_refuse_a_wrong_token(app: Flask) -> None:
     for path in ("/reminders", "/tasks/stats"):
         assert_error(app.test_client().get(path, headers={"Authorization": "Bearer nope"}), 401, "INVALID_TOKEN")
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+def test_other_methods_on_stats_are_405_allowing_only_get_not_a_task_id_error(client: FlaskClient, method: str) -> None:
+    for path in ("/tasks/stats", "/tasks/stats/"):
+        response = client.open(path, method=method, json={"taskStatus": "DEFERRED"})
+        assert_error(response, 405, "METHOD_NOT_ALLOWED")
+        assert response.headers["Allow"] == "GET"
+
+
+@pytest.mark.parametrize("path", ["/reminders?asOf=5", "/reminders?asOf=zzz"])
+def test_reminders_refuse_as_of_instead_of_ignoring_it(client: FlaskClient, path: str) -> None:
+    assert_invalid(client.get(path), "INVALID_FIELD", "asOf", "query")
