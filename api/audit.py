@@ -8,6 +8,7 @@ from flask import Blueprint, Response, jsonify
 from marshmallow import Schema, validate
 
 from api.http import current_store, path_id, query
+from api.pagination import paged
 from api.schemas import CODES, QueryInt, Text, _ListQuerySchema, err, wire_name
 from api.users import _window
 from taskstore import codec, history
@@ -85,7 +86,8 @@ def _history(kind: str, raw_id: str) -> tuple[Response, int]:
         raise NotFound(f"{kind.capitalize()} {resource_id} not found")
     offset, limit = _window(q)
     entries = history.history(records[offset : offset + limit])
-    return jsonify({f"{kind}Id": resource_id, "history": [history_entry(e) for e in entries]}), 200
+    body = {f"{kind}Id": resource_id, "history": [history_entry(e) for e in entries]}
+    return paged((jsonify(body), 200), len(records), q)
 
 
 def history_entry(entry: history.Entry) -> dict[str, Any]:
