@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from api import audit, auth, reports, tasks, users
+from api import audit, auth, idempotency, missed, reports, tasks, users
 from api.config import Config
 from api.errors import register_error_handlers
 from api.http import close_store
@@ -26,6 +26,7 @@ def create_app(config: Config | None = None) -> Flask:
     replay.subscribe_all()
     auth.init_app(app)
     register_error_handlers(app)
+    missed.init_app(app)
     app.teardown_appcontext(close_store)
     app.register_blueprint(users.bp)
     app.register_blueprint(tasks.bp)
@@ -42,5 +43,6 @@ def prepare_database(path: str) -> None:
         store = EventStore(db)
         store.create_schema()
         replay.catch_up(store)
+        idempotency.create(db)
     finally:
         db.close()

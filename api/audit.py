@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, validate
 
 from api.errors import ApiError
 from api.http import current_store, path_id, query
+from api.pagination import paged
 from api.schemas import CODES, PageQuerySchema, QueryInt, Text, ascii_int, err, wire_name
 from api.users import _window
 from taskstore import codec, history
@@ -97,7 +98,8 @@ def _history(kind: str, raw_id: str) -> tuple[Response, int]:
         raise NotFound(f"{kind.capitalize()} {resource_id} not found")
     offset, limit = _window(q)
     entries = history.history(records[offset : offset + limit])
-    return jsonify({f"{kind}Id": resource_id, "history": [history_entry(e) for e in entries]}), 200
+    body = {f"{kind}Id": resource_id, "history": [history_entry(e) for e in entries]}
+    return paged((jsonify(body), 200), len(records), q)
 
 
 def history_entry(entry: history.Entry) -> dict[str, Any]:

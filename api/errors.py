@@ -11,11 +11,11 @@ from flask import Flask, Response, g, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from taskstore.errors import ConcurrencyConflict, DomainError, DuplicateEmail, NotFound, UnknownUser
+from taskstore.errors import ConcurrencyConflict, DomainError, DuplicateEmail, NotFound, UnknownUser, VersionMismatch
 
 log = logging.getLogger(__name__)
 
-STATUS_FOR: dict[type[DomainError], int] = {NotFound: 404, ConcurrencyConflict: 409}
+STATUS_FOR: dict[type[DomainError], int] = {NotFound: 404, ConcurrencyConflict: 409, VersionMismatch: 412}
 FIELD_FOR: dict[type[DomainError], str] = {DuplicateEmail: "contactEmail", UnknownUser: "userId"}
 HTTP_CODES = {
     400: "INVALID_FORMAT",
@@ -24,8 +24,10 @@ HTTP_CODES = {
     404: "RESOURCE_NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
     409: "CONFLICT",
+    412: "PRECONDITION_FAILED",
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "IDEMPOTENCY_KEY_REUSED",
     429: "RATE_LIMIT_EXCEEDED",
 }
 METHOD_ORDER = ("GET", "POST", "PATCH", "DELETE")
@@ -53,10 +55,13 @@ def envelope(
     message: str,
     details: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> tuple[Response, int]:
+    """The error answer; `extra` keys (such as a 412's `missed`) go after `details`, before `requestId`."""
     body: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         body["details"] = details
+    body.update(extra or {})
     body["requestId"] = g.get("request_id") or new_request_id()
     response = jsonify(body)
     response.headers.update(headers or {})

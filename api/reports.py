@@ -9,6 +9,7 @@ from flask import Blueprint, Response, jsonify
 from werkzeug.exceptions import MethodNotAllowed
 
 from api.http import current_store, no_query, query
+from api.pagination import paged
 from api.schemas import ReminderListQuerySchema, ReminderSchema
 from api.users import _window
 from projections import by_status, durations, reminders
@@ -29,8 +30,10 @@ def list_reminders() -> tuple[Response, int]:
     q = query(reminder_list)
     now_us = moment_us(datetime.now(UTC))
     until_us = now_us if q["until"] is None else instant_us(q["until"])
-    rows = reminders.due(current_store().db, until_us, *_window(q))
-    return jsonify({"reminders": reminder_out.dump([_reminder(row, now_us) for row in rows], many=True)}), 200
+    db = current_store().db
+    rows = reminders.due(db, until_us, *_window(q))
+    body = {"reminders": reminder_out.dump([_reminder(row, now_us) for row in rows], many=True)}
+    return paged((jsonify(body), 200), reminders.count_due(db, until_us), q)
 
 
 @bp.get("/tasks/stats")

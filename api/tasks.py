@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
+from api import idempotency
 from api.http import current_store, json_body, meta, no_content, no_query, path_id, query, respond, validated, views
+from api.pagination import paged
+from api.preconditions import expected, tagged
 from api.schemas import AsOfQuerySchema, TaskCreateSchema, TaskListQuerySchema, TaskSchema, TaskUpdateSchema
 from api.users import _window
 from projections import asof, tasks
 from taskstore import commands
 from taskstore.errors import NotFound
+from taskstore.events import task_stream
+from taskstore.state import Task
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 task_out = TaskSchema()
@@ -24,15 +29,16 @@ def list_tasks() -> tuple[Response, int]:
     q = query(task_list)
     sort = q["sort"] or "taskId"
     status = None if q["status"] is None else str(q["status"])
-    rows = tasks.page(views(q["as_of"]), status, sort.lstrip("-"), sort.startswith("-"), *_window(q))
-    return jsonify({"tasks": task_out.dump(rows, many=True)}), 200
+    db = views(q["as_of"])
+    rows = tasks.page(db, status, sort.lstrip("-"), sort.startswith("-"), *_window(q))
+    return paged((jsonify({"tasks": task_out.dump(rows, many=True)}), 200), tasks.count(db, status), q)
 
 
 @bp.post("")
 def create_task() -> tuple[Response, int]:
     no_query()
     fields = validated(task_create, json_body(), "body")
-    return respond(task_out, commands.create_task(current_store(), fields, meta()), 201)
+    return idempotency.once(lambda: _tagged(commands.create_task(current_store(), fields, meta()), 201))
 
 
 @bp.get("/<raw_id>")
@@ -43,7 +49,8 @@ def get_task(raw_id: str) -> tuple[Response, int]:
     found = tasks.get(store.db, task_id) if point is None else asof.task_at(store, task_id, asof.resolve(store, point))
     if found is None:
         raise NotFound(f"Task {task_id} not found")
-    return respond(task_out, found)
+    version = found["version"] if isinstance(found, dict) else found.version
+    return tagged(respond(task_out, found), task_stream(task_id), version)
 
 
 @bp.patch("/<raw_id>")
@@ -51,11 +58,17 @@ def update_task(raw_id: str) -> tuple[Response, int]:
     no_query()
     task_id = path_id(raw_id, "task")
     fields = validated(task_update, json_body(), "body")
-    return respond(task_out, commands.update_task(current_store(), task_id, fields, meta()))
+    condition = expected(task_stream(task_id))
+    return _tagged(commands.update_task(current_store(), task_id, fields, meta(), expected=condition))
 
 
 @bp.delete("/<raw_id>")
 def delete_task(raw_id: str) -> Response:
     no_query()
-    commands.delete_task(current_store(), path_id(raw_id, "task"), meta())
+    task_id = path_id(raw_id, "task")
+    commands.delete_task(current_store(), task_id, meta(), expected=expected(task_stream(task_id)))
     return no_content()
+
+
+def _tagged(task: Task, status: int = 200) -> tuple[Response, int]:
+    return tagged(respond(task_out, task, status), task.stream_id, task.version)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
+from api import idempotency
 from api.http import (
     current_store,
     json_body,
@@ -17,10 +18,14 @@ from api.http import (
     validated,
     views,
 )
+from api.pagination import paged
+from api.preconditions import expected, tagged
 from api.schemas import AsOfQuerySchema, UserCreateSchema, UserListQuerySchema, UserSchema, UserUpdateSchema
 from projections import asof, users
 from taskstore import commands
 from taskstore.errors import NotFound
+from taskstore.events import user_stream
+from taskstore.state import User
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 user_out = UserSchema()
@@ -34,15 +39,16 @@ as_of_query = AsOfQuerySchema()
 def list_users() -> tuple[Response, int]:
     q = query(user_list)
     sort = q["sort"] or "userId"
-    rows = users.page(views(q["as_of"]), sort.lstrip("-"), sort.startswith("-"), *_window(q))
-    return jsonify({"users": user_out.dump(rows, many=True)}), 200
+    db = views(q["as_of"])
+    rows = users.page(db, sort.lstrip("-"), sort.startswith("-"), *_window(q))
+    return paged((jsonify({"users": user_out.dump(rows, many=True)}), 200), users.count(db), q)
 
 
 @bp.post("")
 def create_user() -> tuple[Response, int]:
     no_query()
     fields = validated(user_create, json_body(), "body")
-    return respond(user_out, commands.create_user(current_store(), lookups(), fields, meta()), 201)
+    return idempotency.once(lambda: _tagged(commands.create_user(current_store(), lookups(), fields, meta()), 201))
 
 
 @bp.get("/<raw_id>")
@@ -53,7 +59,8 @@ def get_user(raw_id: str) -> tuple[Response, int]:
     found = users.get(store.db, user_id) if point is None else asof.user_at(store, user_id, asof.resolve(store, point))
     if found is None:
         raise NotFound(f"User {user_id} not found")
-    return respond(user_out, found)
+    version = found["version"] if isinstance(found, dict) else found.version
+    return tagged(respond(user_out, found), user_stream(user_id), version)
 
 
 @bp.patch("/<raw_id>")
@@ -61,14 +68,20 @@ def update_user(raw_id: str) -> tuple[Response, int]:
     no_query()
     user_id = path_id(raw_id, "user")
     fields = validated(user_update, json_body(), "body")
-    return respond(user_out, commands.update_user(current_store(), lookups(), user_id, fields, meta()))
+    condition = expected(user_stream(user_id))
+    return _tagged(commands.update_user(current_store(), lookups(), user_id, fields, meta(), expected=condition))
 
 
 @bp.delete("/<raw_id>")
 def delete_user(raw_id: str) -> Response:
     no_query()
-    commands.delete_user(current_store(), lookups(), path_id(raw_id, "user"), meta())
+    user_id = path_id(raw_id, "user")
+    commands.delete_user(current_store(), lookups(), user_id, meta(), expected=expected(user_stream(user_id)))
     return no_content()
+
+
+def _tagged(user: User, status: int = 200) -> tuple[Response, int]:
+    return tagged(respond(user_out, user, status), user.stream_id, user.version)
 
 
 def _window(q: dict[str, int]) -> tuple[int, int]:

@@ -106,6 +106,12 @@ def due(db: Database, until_us: int, offset: int, limit: int) -> list[dict[str, 
     )
 
 
+def count_due(db: Database, until_us: int) -> int:
+    """How many reminders `due` can list for `until_us`: the length of every page together."""
+    row = db.execute(f"SELECT count(*) FROM {NAME} WHERE remind_at_us <= ?", [until_us]).fetchone()
+    return int(row[0])
+
+
 def _reschedule(db: Database, task_id: int, changes: dict[str, dict[str, Any]]) -> None:
     values: dict[str, Any] = {}
     if "due_date" in changes:

@@ -120,6 +120,12 @@ def page(
     )
 
 
+def count(db: Database, status: str | None) -> int:
+    """How many tasks (of one status, if given) `page` can list: the length of every page together."""
+    where, params = ("WHERE status = ?", [status]) if status else ("", [])
+    return int(db.execute(f"SELECT count(*) FROM {NAME} {where}", params).fetchone()[0])
+
+
 def ids_of_user(db: Database, user_id: int) -> list[int]:
     return [row[0] for row in db.execute(f"SELECT task_id FROM {NAME} WHERE user_id = ? ORDER BY task_id", [user_id])]
 

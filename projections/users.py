@@ -89,6 +89,11 @@ def page(db: Database, sort: str, descending: bool, offset: int, limit: int) -> 
     )
 
 
+def count(db: Database) -> int:
+    """How many users there are: the length of every page together."""
+    return int(db.execute(f"SELECT count(*) FROM {NAME}").fetchone()[0])
+
+
 def user_with_email(db: Database, email: str) -> int | None:
     row = db.execute(f"SELECT user_id FROM {NAME} WHERE email_key = ?", [email_key(email)]).fetchone()
     return None if row is None else int(row[0])

@@ -3,22 +3,28 @@
 Each command reads what it needs and appends with the versions it read, inside one
 `BEGIN IMMEDIATE` transaction; a `ConcurrencyConflict` (another writer got there first)
 is retried from the start a few times before it reaches the caller.
+
+The commands that change or delete one resource take `expected`: the versions of its
+stream the client accepts (its `If-Match`); the check runs on the version the command
+loaded, in its transaction, so no other write can come between the check and the append.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from taskstore import decide
-from taskstore.errors import ConcurrencyConflict, NotFound
+from taskstore.errors import ConcurrencyConflict, NotFound, VersionMismatch
 from taskstore.events import Event, stream_number, task_stream, user_stream
 from taskstore.state import Task, User, fold_task, fold_user
 from taskstore.store import EventStore, Meta, StreamAppend
 
 T = TypeVar("T")
+#: The versions of a stream a command may change it at; None: whatever version it is at.
+Expected = Collection[int] | None
 ATTEMPTS = 5
 MAX_ID = 2**63 - 1  # SQLite's largest integer: no stream can have a larger id
 
@@ -67,11 +73,20 @@ def create_user(store: EventStore, lookups: Lookups, fields: Mapping[str, Any], 
     return retrying(store, attempt)
 
 
-def update_user(store: EventStore, lookups: Lookups, user_id: int, fields: Mapping[str, Any], meta: Meta) -> User:
-    """Raises NotFound, DuplicateEmail, ConcurrencyConflict."""
+def update_user(
+    store: EventStore,
+    lookups: Lookups,
+    user_id: int,
+    fields: Mapping[str, Any],
+    meta: Meta,
+    *,
+    expected: Expected = None,
+) -> User:
+    """Raises NotFound, VersionMismatch, DuplicateEmail, ConcurrencyConflict."""
 
     def attempt() -> User:
         user = load_user(store, user_id)
+        require(store, user.stream_id, user.version, expected)
         owner = lookups.user_with_email(fields["contact_email"]) if "contact_email" in fields else None
         events = decide.update_user(user, fields, owner, _now())
         store.append(user.stream_id, user.version, events, meta)
@@ -80,11 +95,13 @@ def update_user(store: EventStore, lookups: Lookups, user_id: int, fields: Mappi
     return retrying(store, attempt)
 
 
-def delete_user(store: EventStore, lookups: Lookups, user_id: int, meta: Meta) -> None:
-    """Delete the user and each of the user's tasks in one append. Raises NotFound, ConcurrencyConflict."""
+def delete_user(store: EventStore, lookups: Lookups, user_id: int, meta: Meta, *, expected: Expected = None) -> None:
+    """Delete the user and each of the user's tasks in one append (`expected` is about the
+    user's stream only). Raises NotFound, VersionMismatch, ConcurrencyConflict."""
 
     def attempt() -> None:
         user = load_user(store, user_id)
+        require(store, user.stream_id, user.version, expected)
         now = _now()
         appends = [
             StreamAppend(task.stream_id, task.version, decide.delete_task(task, now, cascade=True))
@@ -113,11 +130,14 @@ def create_task(store: EventStore, fields: Mapping[str, Any], meta: Meta) -> Tas
     return retrying(store, attempt)
 
 
-def update_task(store: EventStore, task_id: int, fields: Mapping[str, Any], meta: Meta) -> Task:
-    """Raises NotFound, UnknownUser, ConcurrencyConflict."""
+def update_task(
+    store: EventStore, task_id: int, fields: Mapping[str, Any], meta: Meta, *, expected: Expected = None
+) -> Task:
+    """Raises NotFound, VersionMismatch, UnknownUser, ConcurrencyConflict."""
 
     def attempt() -> Task:
         task = load_task(store, task_id)
+        require(store, task.stream_id, task.version, expected)
         reassigning = "user_id" in fields and fields["user_id"] != task.user_id
         owner = find_user(store, fields["user_id"]) if reassigning else None
         events = decide.update_task(task, fields, owner, _now())
@@ -130,14 +150,26 @@ def update_task(store: EventStore, task_id: int, fields: Mapping[str, Any], meta
     return retrying(store, attempt)
 
 
-def delete_task(store: EventStore, task_id: int, meta: Meta) -> None:
-    """Raises NotFound, ConcurrencyConflict."""
+def delete_task(store: EventStore, task_id: int, meta: Meta, *, expected: Expected = None) -> None:
+    """Raises NotFound, VersionMismatch, ConcurrencyConflict."""
 
     def attempt() -> None:
         task = load_task(store, task_id)
+        require(store, task.stream_id, task.version, expected)
         store.append(task.stream_id, task.version, decide.delete_task(task, _now()), meta)
 
     retrying(store, attempt)
+
+
+def require(store: EventStore, stream_id: str, version: int, expected: Expected) -> None:
+    """Check a stream the command loaded at `version` against the versions the client accepts.
+
+    Raises VersionMismatch carrying the events after the last accepted version below
+    `version` (every event of the stream if there is none)."""
+    if expected is None or version in expected:
+        return
+    since = max((v for v in expected if v < version), default=0)
+    raise VersionMismatch(stream_id, version, [r for r in store.read_stream(stream_id) if r.event.version > since])
 
 
 def retrying(store: EventStore, attempt: Callable[[], T]) -> T:

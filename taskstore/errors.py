@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from taskstore.events import Recorded
+
 
 class DomainError(Exception):
     """A request the domain refuses; `code` is one of the contract's error codes."""
@@ -29,3 +35,16 @@ class ConcurrencyConflict(DomainError):
     """The stream moved on since it was read, or the database stayed busy."""
 
     code = "CONFLICT"
+
+
+class VersionMismatch(DomainError):
+    """The client's condition on a stream's version does not hold: the stream is at `current`.
+
+    `missed` holds the stream's recorded events after the last version the client named
+    (all of them if it named none), read in the same transaction as `current`. Never retried."""
+
+    code = "PRECONDITION_FAILED"
+
+    def __init__(self, stream_id: str, current: int, missed: Sequence[Recorded]) -> None:
+        super().__init__(f"{stream_id} is at version {current}, not at a version the request named")
+        self.stream_id, self.current, self.missed = stream_id, current, tuple(missed)

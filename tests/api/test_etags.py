@@ -1,0 +1,206 @@
+"""ETags and If-Match: every read and write of one resource names its stream version, and a
+PATCH or DELETE naming a version that is no longer current is refused with what it missed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from tests.api.helpers import assert_error, event_count, make_task, make_user, user_body
+
+MISSED_KEYS = ["code", "message", "missed", "requestId"]
+
+
+def tag(response: TestResponse) -> str:
+    value = response.headers.get("ETag")
+    assert value is not None, dict(response.headers)
+    return value
+
+
+def history(client: FlaskClient, path: str) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = client.get(f"{path}/history").get_json()["history"]
+    return entries
+
+
+@pytest.fixture
+def task(client: FlaskClient) -> dict[str, Any]:
+    return make_task(client, make_user(client)["userId"])
+
+
+def test_a_created_task_and_user_carry_a_strong_etag_naming_stream_and_version_1(client: FlaskClient) -> None:
+    user = client.post("/users", json=user_body())
+    created = client.post("/tasks", json={**_task_fields(), "userId": user.get_json()["userId"]})
+    assert tag(user) == f'"user-{user.get_json()["userId"]}.v1"'
+    assert tag(created) == f'"task-{created.get_json()["taskId"]}.v1"'
+
+
+def test_get_and_head_send_the_etag_of_the_current_version(client: FlaskClient, task: dict[str, Any]) -> None:
+    path = f"/tasks/{task['taskId']}"
+    client.patch(path, json={"taskTitle": "Second"})
+    client.patch(path, json={"taskStatus": "BLOCKED"})
+    versions = [entry["version"] for entry in history(client, path)]
+    expected = f'"task-{task["taskId"]}.v{versions[-1]}"'
+    assert tag(client.get(path)) == expected
+    assert tag(client.head(path)) == expected
+
+
+def test_a_user_s_etag_follows_its_version(client: FlaskClient) -> None:
+    user = make_user(client)
+    path = f"/users/{user['userId']}"
+    patched = client.patch(path, json={"firstName": "Grace"})
+    assert tag(patched) == tag(client.get(path)) == f'"user-{user["userId"]}.v2"'
+
+
+def test_patch_answers_with_the_etag_of_the_version_it_wrote(client: FlaskClient, task: dict[str, Any]) -> None:
+    path = f"/tasks/{task['taskId']}"
+    before = tag(client.get(path))
+    after = tag(client.patch(path, json={"taskTitle": "Changed"}))
+    assert after != before
+    assert after == tag(client.get(path))
+
+
+def test_a_patch_that_changes_nothing_keeps_the_etag(client: FlaskClient, task: dict[str, Any]) -> None:
+    path = f"/tasks/{task['taskId']}"
+    before = tag(client.get(path))
+    assert tag(client.patch(path, json={"taskTitle": task["taskTitle"]})) == before
+
+
+def test_as_of_sends_the_etag_of_the_version_read(client: FlaskClient, task: dict[str, Any]) -> None:
+    path = f"/tasks/{task['taskId']}"
+    first = tag(client.get(path))
+    position = history(client, path)[0]["position"]
+    client.patch(path, json={"taskTitle": "Later"})
+    assert tag(client.get(path, query_string={"asOf": position})) == first
+    assert tag(client.get(path)) != first
+
+
+def test_if_match_with_the_current_etag_lets_the_patch_through(client: FlaskClient, task: dict[str, Any]) -> None:
+    path = f"/tasks/{task['taskId']}"
+    response = client.patch(path, json={"taskTitle": "Mine"}, headers={"If-Match": tag(client.get(path))})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["taskTitle"] == "Mine"
+
+
+def test_if_match_listing_the_current_etag_among_others_passes(client: FlaskClient, task: dict[str, Any]) -> None:
+    path = f"/tasks/{task['taskId']}"
+    current = tag(client.get(path))
+    header = f'"task-{task["taskId"]}.v99", {current}, "user-1.v1"'
+    assert client.patch(path, json={"taskTitle": "Mine"}, headers={"If-Match": header}).status_code == 200
+
+
+def test_a_stale_if_match_is_412_and_appends_nothing(client: FlaskClient, db_path: Path, task: dict[str, Any]) -> None:
+    path = f"/tasks/{task['taskId']}"
+    stale = tag(client.get(path))
+    client.patch(path, json={"taskTitle": "Theirs"})
+    before = event_count(db_path)
+    response = client.patch(path, json={"taskTitle": "Mine"}, headers={"If-Match": stale})
+    body = assert_error(_without_missed(response), 412, "PRECONDITION_FAILED")
+    assert event_count(db_path) == before
+    assert client.get(path).get_json()["taskTitle"] == "Theirs"
+    assert response.headers["ETag"] == tag(client.get(path))
+    assert body["requestId"] == response.headers["X-Request-Id"]
+
+
+def test_the_412_lists_exactly_the_changes_since_the_version_named(client: FlaskClient, task: dict[str, Any]) -> None:
+    path = f"/tasks/{task['taskId']}"
+    client.patch(path, json={"taskTitle": "Two"})
+    named = tag(client.get(path))
+    client.patch(path, json={"taskStatus": "IN_PROGRESS"})
+    client.patch(path, json={"warningOffset": 5, "taskDescription": "Four"})
+    response = client.patch(path, json={"taskTitle": "Mine"}, headers={"If-Match": named})
+    body = response.get_json()
+    assert response.status_code == 412
+    assert list(body) == MISSED_KEYS
+    assert body["missed"] == history(client, path)[2:]
+    assert [entry["type"] for entry in body["missed"]] == ["TaskStatusChanged", "TaskUpdated"]
+
+
+def test_an_if_match_naming_no_version_of_this_resource_misses_its_whole_history(
+    client: FlaskClient, task: dict[str, Any]
+) -> None:
+    path = f"/tasks/{task['taskId']}"
+    client.patch(path, json={"taskTitle": "Two"})
+    response = client.delete(path, headers={"If-Match": '"user-1.v1", "something-else"'})
+    assert response.status_code == 412
+    assert response.get_json()["missed"] == history(client, path)
+
+
+def test_a_weak_etag_never_matches_even_the_current_version(client: FlaskClient, task: dict[str, Any]) -> None:
+    path = f"/tasks/{task['taskId']}"
+    weak = f"W/{tag(client.get(path))}"
+    response = client.patch(path, json={"taskTitle": "Mine"}, headers={"If-Match": weak})
+    assert response.status_code == 412
+    assert client.get(path).get_json()["taskTitle"] == task["taskTitle"]
+
+
+def test_if_match_star_on_an_existing_resource_passes(client: FlaskClient, task: dict[str, Any]) -> None:
+    path = f"/tasks/{task['taskId']}"
+    assert client.patch(path, json={"taskTitle": "Any"}, headers={"If-Match": "*"}).status_code == 200
+    assert client.delete(path, headers={"If-Match": "*"}).status_code == 204
+
+
+@pytest.mark.parametrize("header", ["*", '"task-1.v1"'])
+def test_if_match_on_a_missing_resource_is_still_404(client: FlaskClient, header: str) -> None:
+    assert_error(
+        client.patch("/tasks/1", json={"taskTitle": "x"}, headers={"If-Match": header}), 404, "RESOURCE_NOT_FOUND"
+    )
+    assert_error(client.delete("/users/1", headers={"If-Match": header}), 404, "RESOURCE_NOT_FOUND")
+
+
+def test_a_stale_if_match_on_delete_keeps_the_task(client: FlaskClient, db_path: Path, task: dict[str, Any]) -> None:
+    path = f"/tasks/{task['taskId']}"
+    stale = tag(client.get(path))
+    client.patch(path, json={"taskStatus": "BLOCKED"})
+    before = event_count(db_path)
+    assert client.delete(path, headers={"If-Match": stale}).status_code == 412
+    assert event_count(db_path) == before
+    assert client.get(path).status_code == 200
+    assert client.delete(path, headers={"If-Match": tag(client.get(path))}).status_code == 204
+
+
+def test_a_stale_if_match_on_a_user_refuses_the_update_and_the_cascading_delete(
+    client: FlaskClient, db_path: Path, task: dict[str, Any]
+) -> None:
+    path = f"/users/{task['userId']}"
+    stale = tag(client.get(path))
+    client.patch(path, json={"lastName": "Hopper"})
+    before = event_count(db_path)
+    refused = client.patch(path, json={"firstName": "Grace"}, headers={"If-Match": stale})
+    assert refused.status_code == 412
+    assert [entry["changes"] for entry in refused.get_json()["missed"]] == [
+        [{"field": "lastName", "old": "Lovelace", "new": "Hopper"}]
+    ]
+    assert client.delete(path, headers={"If-Match": stale}).status_code == 412
+    assert event_count(db_path) == before
+    assert client.get(f"/tasks/{task['taskId']}").status_code == 200
+
+
+def test_the_precondition_is_checked_before_the_domain_rules(client: FlaskClient, task: dict[str, Any]) -> None:
+    path = f"/tasks/{task['taskId']}"
+    stale = tag(client.get(path))
+    client.patch(path, json={"taskTitle": "Two"})
+    response = client.patch(path, json={"userId": 999}, headers={"If-Match": stale})
+    assert response.status_code == 412
+
+
+def test_a_malformed_body_is_400_whatever_if_match_says(client: FlaskClient, task: dict[str, Any]) -> None:
+    path = f"/tasks/{task['taskId']}"
+    response = client.patch(path, json={"taskTitle": ""}, headers={"If-Match": '"task-0.v0"'})
+    assert_error(response, 400, "INVALID_LENGTH")
+
+
+def _task_fields() -> dict[str, Any]:
+    return {"taskTitle": "Tagged", "dueDate": "2025-06-30T17:00:00Z", "warningOffset": 10}
+
+
+def _without_missed(response: TestResponse) -> TestResponse:
+    """The 412 as `assert_error` knows the envelope: without the extra `missed` key."""
+    body = response.get_json()
+    assert list(body) == MISSED_KEYS, body
+    del body["missed"]
+    response.set_data(response.json_module.dumps(body))
+    return response
