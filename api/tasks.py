@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
+from api.apidoc import documented
+from api.bodies import TaskListSchema
 from api.http import current_store, json_body, meta, no_content, no_query, path_id, query, respond, validated, views
 from api.schemas import AsOfQuerySchema, TaskCreateSchema, TaskListQuerySchema, TaskSchema, TaskUpdateSchema
 from api.users import _window
@@ -20,6 +22,14 @@ as_of_query = AsOfQuerySchema()
 
 
 @bp.get("")
+@documented(
+    "listTasks",
+    "List tasks",
+    "tasks",
+    out=TaskListSchema,
+    query=TaskListQuerySchema,
+    response_headers=("X-Total-Count", "Link"),
+)
 def list_tasks() -> tuple[Response, int]:
     q = query(task_list)
     sort = q["sort"] or "taskId"
@@ -29,13 +39,32 @@ def list_tasks() -> tuple[Response, int]:
 
 
 @bp.post("")
+@documented(
+    "createTask",
+    "Create a task",
+    "tasks",
+    status=201,
+    out=TaskSchema,
+    body=TaskCreateSchema,
+    request_headers=("Idempotency-Key",),
+    links=("getTask", "updateTask", "deleteTask", "getTaskHistory"),
+)
 def create_task() -> tuple[Response, int]:
     no_query()
     fields = validated(task_create, json_body(), "body")
     return respond(task_out, commands.create_task(current_store(), fields, meta()), 201)
 
 
-@bp.get("/<raw_id>")
+@bp.get("/<id:raw_id>")
+@documented(
+    "getTask",
+    "Get a task, now or as of an earlier point",
+    "tasks",
+    out=TaskSchema,
+    query=AsOfQuerySchema,
+    path=("taskId",),
+    response_headers=("ETag",),
+)
 def get_task(raw_id: str) -> tuple[Response, int]:
     point = query(as_of_query)["as_of"]
     task_id = path_id(raw_id, "task")
@@ -46,7 +75,16 @@ def get_task(raw_id: str) -> tuple[Response, int]:
     return respond(task_out, found)
 
 
-@bp.patch("/<raw_id>")
+@bp.patch("/<id:raw_id>")
+@documented(
+    "updateTask",
+    "Change some of a task's fields",
+    "tasks",
+    out=TaskSchema,
+    body=TaskUpdateSchema,
+    path=("taskId",),
+    request_headers=("If-Match",),
+)
 def update_task(raw_id: str) -> tuple[Response, int]:
     no_query()
     task_id = path_id(raw_id, "task")
@@ -54,7 +92,8 @@ def update_task(raw_id: str) -> tuple[Response, int]:
     return respond(task_out, commands.update_task(current_store(), task_id, fields, meta()))
 
 
-@bp.delete("/<raw_id>")
+@bp.delete("/<id:raw_id>")
+@documented("deleteTask", "Delete a task", "tasks", status=204, path=("taskId",), request_headers=("If-Match",))
 def delete_task(raw_id: str) -> Response:
     no_query()
     commands.delete_task(current_store(), path_id(raw_id, "task"), meta())
