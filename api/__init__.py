@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from api import audit, auth, idempotency, missed, reports, tasks, users
+from api import audit, auth, docs, idempotency, missed, reports, tasks, users
 from api.config import Config
 from api.errors import register_error_handlers
-from api.http import close_store
+from api.http import ResourceId, close_store
 from projections import replay
 from taskstore.database import open_database
 from taskstore.store import EventStore
@@ -20,6 +20,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]  # the contract fixes the field order
     app.url_map.strict_slashes = False  # /tasks/ is /tasks, never a redirect
     app.url_map.merge_slashes = False  # and /tasks//1 is a 404, never a redirect
+    app.url_map.converters["id"] = ResourceId
     app.config.update(MAX_CONTENT_LENGTH=config.max_body_bytes, PROVIDE_AUTOMATIC_OPTIONS=False)
     app.extensions["taskstore.config"] = config
     prepare_database(config.database)
@@ -32,6 +33,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(tasks.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(docs.bp)
     return app
 
 

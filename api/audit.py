@@ -7,6 +7,8 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 from marshmallow import Schema, ValidationError, validate
 
+from api.apidoc import documented
+from api.bodies import FeedPageSchema, TaskHistorySchema, UserHistorySchema
 from api.errors import ApiError
 from api.http import current_store, path_id, query
 from api.pagination import paged
@@ -62,19 +64,44 @@ class EventFeedQuerySchema(Schema):
 
 history_query = HistoryQuerySchema()
 feed_query = EventFeedQuerySchema()
+HISTORY_OUT = {"task": TaskHistorySchema(), "user": UserHistorySchema()}
+feed_out = FeedPageSchema()
 
 
-@bp.get("/tasks/<raw_id>/history")
+@bp.get("/tasks/<id:raw_id>/history")
+@documented(
+    "getTaskHistory",
+    "A task's history, deleted tasks included",
+    "audit",
+    out=TaskHistorySchema,
+    query=HistoryQuerySchema,
+    path=("taskId",),
+)
 def task_history(raw_id: str) -> tuple[Response, int]:
     return _history("task", raw_id)
 
 
-@bp.get("/users/<raw_id>/history")
+@bp.get("/users/<id:raw_id>/history")
+@documented(
+    "getUserHistory",
+    "A user's history, deleted users included",
+    "audit",
+    out=UserHistorySchema,
+    query=HistoryQuerySchema,
+    path=("userId",),
+)
 def user_history(raw_id: str) -> tuple[Response, int]:
     return _history("user", raw_id)
 
 
 @bp.get("/events")
+@documented(
+    "listEvents",
+    "The event log in commit order, after a position",
+    "audit",
+    out=FeedPageSchema,
+    query=EventFeedQuerySchema,
+)
 def event_feed() -> tuple[Response, int]:
     q = query(feed_query)
     page = read_feed(current_store(), q["after"], q["limit"], event_type=q["event_type"], stream_id=q["stream_id"])
@@ -85,8 +112,8 @@ def event_feed() -> tuple[Response, int]:
             f"The `after` parameter is past the end of the log (position {page.last_position})",
             [{"field": "after", "reason": "Past the end of the log", "location": "query"}],
         )
-    body = {"events": [feed_item(r) for r in page.events], "nextAfter": page.next_after, "hasMore": page.has_more}
-    return jsonify(body), 200
+    body = {"events": [feed_item(r) for r in page.events], "next_after": page.next_after, "has_more": page.has_more}
+    return jsonify(feed_out.dump(body)), 200
 
 
 def _history(kind: str, raw_id: str) -> tuple[Response, int]:
@@ -98,26 +125,8 @@ def _history(kind: str, raw_id: str) -> tuple[Response, int]:
         raise NotFound(f"{kind.capitalize()} {resource_id} not found")
     offset, limit = _window(q)
     entries = history.history(records[offset : offset + limit])
-    body = {f"{kind}Id": resource_id, "history": [history_entry(e) for e in entries]}
+    body = HISTORY_OUT[kind].dump({f"{kind}_id": resource_id, "history": entries})
     return paged((jsonify(body), 200), len(records), q)
-
-
-def history_entry(entry: history.Entry) -> dict[str, Any]:
-    """An entry on the wire; `deleted` (and for a task `cascade`) only on a deletion."""
-    out: dict[str, Any] = {
-        "version": entry.version,
-        "position": entry.position,
-        "type": entry.type,
-        "occurredAt": codec.encode_time(entry.occurred_at),
-        "requestId": entry.request_id,
-        "actor": entry.actor,
-        "changes": [{"field": wire_name(c.field), "old": c.old, "new": c.new} for c in entry.changes],
-    }
-    if entry.deleted:
-        out["deleted"] = True
-    if entry.cascade is not None:
-        out["cascade"] = entry.cascade
-    return out
 
 
 def feed_item(record: Recorded) -> dict[str, Any]:
@@ -126,12 +135,12 @@ def feed_item(record: Recorded) -> dict[str, Any]:
     event = record.event
     return {
         "position": record.position,
-        "streamId": event.stream_id,
+        "stream_id": event.stream_id,
         "version": event.version,
         "type": type(event).__name__,
-        "schemaVersion": type(event).schema_version,
-        "occurredAt": codec.encode_time(event.occurred_at),
-        "requestId": record.request_id,
+        "schema_version": type(event).schema_version,
+        "occurred_at": event.occurred_at,
+        "request_id": record.request_id,
         "actor": record.actor,
         "data": wire_payload(codec.payload(event)),
     }

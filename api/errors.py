@@ -31,6 +31,31 @@ HTTP_CODES = {
     429: "RATE_LIMIT_EXCEEDED",
 }
 METHOD_ORDER = ("GET", "POST", "PATCH", "DELETE")
+#: Every code an error may carry, by status (what the API document lists for each status).
+CODES_FOR_STATUS: dict[int, tuple[str, ...]] = {
+    400: (
+        "MISSING_REQUIRED_FIELD",
+        "INVALID_LENGTH",
+        "INVALID_RANGE",
+        "INVALID_FORMAT",
+        "INVALID_STATUS",
+        "INVALID_USER_ID",
+        "DUPLICATE_EMAIL",
+        "INVALID_FIELD",
+    ),
+    401: ("UNAUTHORIZED", "INVALID_TOKEN", "EXPIRED_TOKEN"),
+    403: ("FORBIDDEN", "READ_ONLY_ACCESS"),
+    404: ("RESOURCE_NOT_FOUND",),
+    405: ("METHOD_NOT_ALLOWED",),
+    409: ("CONFLICT",),
+    412: ("PRECONDITION_FAILED",),
+    413: ("PAYLOAD_TOO_LARGE",),
+    415: ("UNSUPPORTED_MEDIA_TYPE",),
+    422: ("IDEMPOTENCY_KEY_REUSED",),
+    429: ("RATE_LIMIT_EXCEEDED",),
+    500: ("SERVER_ERROR",),
+}
+ALL_CODES = list(dict.fromkeys(code for codes in CODES_FOR_STATUS.values() for code in codes))
 
 
 class ApiError(Exception):

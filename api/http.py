@@ -10,6 +10,7 @@ from flask import Response, current_app, g, jsonify, request
 from marshmallow import Schema, ValidationError
 from sqlite_utils import Database
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.routing import BaseConverter
 
 from api.config import Config
 from api.errors import ApiError
@@ -23,6 +24,14 @@ from taskstore.store import EventStore, Meta
 
 _UNKNOWN = "INVALID_FIELD|Unknown field|is not a field of this resource"
 _REPEATED = "INVALID_FIELD|Repeated parameter|is given more than once"
+
+
+class ResourceId(BaseConverter):
+    """A path segment naming one resource: anything but the name of a fixed route beside it
+    (`/tasks/stats`), so `PATCH /tasks/stats` is a 405 of that route, not a bad task id."""
+
+    regex = r"(?!stats\Z)[^/]+"
+    part_isolating = True
 
 
 def current_store() -> EventStore:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from api.audit import history_entry
+from api.bodies import HistoryEntrySchema
 from api.errors import STATUS_FOR, envelope
 from api.preconditions import etag
 from taskstore import history
 from taskstore.errors import VersionMismatch
+
+entries_out = HistoryEntrySchema(many=True)
 
 
 def init_app(app: Flask) -> None:
@@ -18,6 +20,6 @@ def init_app(app: Flask) -> None:
 
 
 def refused(exc: VersionMismatch) -> tuple[Response, int]:
-    missed = [history_entry(entry) for entry in history.history(exc.missed)]
+    missed = entries_out.dump(history.history(exc.missed))
     headers = {"ETag": f'"{etag(exc.stream_id, exc.current)}"'}
     return envelope(STATUS_FOR[VersionMismatch], exc.code, exc.message, headers=headers, extra={"missed": missed})

@@ -6,22 +6,31 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
-from werkzeug.exceptions import MethodNotAllowed
 
+from api.apidoc import documented
+from api.bodies import ReminderListSchema, TaskStatsSchema
 from api.http import current_store, no_query, query
 from api.pagination import paged
-from api.schemas import ReminderListQuerySchema, ReminderSchema
+from api.schemas import ReminderListQuerySchema
 from api.users import _window
 from projections import by_status, durations, reminders
 from taskstore.dates import instant_us, moment_us, utc_text
 from taskstore.events import TaskStatus
 
 bp = Blueprint("reports", __name__)
-reminder_out = ReminderSchema()
+reminders_out = ReminderListSchema()
+stats_out = TaskStatsSchema()
 reminder_list = ReminderListQuerySchema()
 
 
 @bp.get("/reminders")
+@documented(
+    "listReminders",
+    "Reminders firing at or before a time, soonest first",
+    "reports",
+    out=ReminderListSchema,
+    query=ReminderListQuerySchema,
+)
 def list_reminders() -> tuple[Response, int]:
     """Reminders firing at or before `until` (default: now), soonest first, ties by task id.
 
@@ -32,11 +41,14 @@ def list_reminders() -> tuple[Response, int]:
     until_us = now_us if q["until"] is None else instant_us(q["until"])
     db = current_store().db
     rows = reminders.due(db, until_us, *_window(q))
-    body = {"reminders": reminder_out.dump([_reminder(row, now_us) for row in rows], many=True)}
+    body = reminders_out.dump({"reminders": [_reminder(row, now_us) for row in rows]})
     return paged((jsonify(body), 200), reminders.count_due(db, until_us), q)
 
 
 @bp.get("/tasks/stats")
+@documented(
+    "getTaskStats", "Tasks per status, and the time finished tasks spent in each", "reports", out=TaskStatsSchema
+)
 def task_stats() -> tuple[Response, int]:
     """Live tasks per status (all six), and for the finished ones (COMPLETED or CANCELLED)
     the time spent in each status they passed through before finishing; see
@@ -45,26 +57,12 @@ def task_stats() -> tuple[Response, int]:
     db = current_store().db
     counts = by_status.counts(db)
     spreads = durations.finished_time_in_status(db)
-    return jsonify(
-        {
-            "counts": {str(status): counts[status] for status in TaskStatus},
-            "finished": {
-                "tasks": sum(counts[status] for status in durations.FINISHED),
-                "timeInStatus": {status: _spread(spread) for status, spread in spreads.items()},
-            },
-        }
-    ), 200
-
-
-@bp.route("/tasks/stats", methods=["POST", "PUT", "PATCH", "DELETE"])
-def task_stats_other_methods() -> Response:
-    """Without this rule PATCH and DELETE would reach /tasks/<taskId> and be read as the id "stats"."""
-    raise MethodNotAllowed(valid_methods=["GET", "HEAD"])
+    body = {
+        "counts": {str(status): counts[status] for status in TaskStatus},
+        "finished": {"tasks": sum(counts[status] for status in durations.FINISHED), "time_in_status": spreads},
+    }
+    return jsonify(stats_out.dump(body)), 200
 
 
 def _reminder(row: dict[str, Any], now_us: int) -> dict[str, Any]:
     return {**row, "remind_at": utc_text(row["remind_at_us"]), "overdue": row["due_at_us"] < now_us}
-
-
-def _spread(spread: durations.Spread) -> dict[str, Any]:
-    return {"tasks": spread.tasks, "medianSeconds": spread.median_seconds, "p90Seconds": spread.p90_seconds}

@@ -158,20 +158,20 @@ class TaskUpdateSchema(_AtLeastOne):
 
 
 class UserSchema(Schema):
-    user_id = fields.Integer(data_key="userId")
-    first_name = fields.String(data_key="firstName")
-    last_name = fields.String(data_key="lastName")
-    contact_email = fields.String(data_key="contactEmail")
+    user_id = fields.Integer(data_key="userId", required=True)
+    first_name = fields.String(data_key="firstName", required=True)
+    last_name = fields.String(data_key="lastName", required=True)
+    contact_email = fields.String(data_key="contactEmail", required=True)
 
 
 class TaskSchema(Schema):
-    task_id = fields.Integer(data_key="taskId")
-    user_id = fields.Integer(data_key="userId")
-    title = fields.String(data_key="taskTitle")
-    description = fields.String(data_key="taskDescription", allow_none=True)
-    status = fields.String(data_key="taskStatus")
-    due_date = fields.String(data_key="dueDate")
-    warning_offset = fields.Integer(data_key="warningOffset")
+    task_id = fields.Integer(data_key="taskId", required=True)
+    user_id = fields.Integer(data_key="userId", required=True)
+    title = fields.String(data_key="taskTitle", required=True)
+    description = fields.String(data_key="taskDescription", required=True, allow_none=True)
+    status = fields.String(data_key="taskStatus", required=True, validate=validate.OneOf([str(s) for s in TaskStatus]))
+    due_date = fields.String(data_key="dueDate", required=True)
+    warning_offset = fields.Integer(data_key="warningOffset", required=True)
 
 
 _ASCII_INT = re.compile(r"-?[0-9]+")
@@ -269,11 +269,11 @@ class ReminderListQuerySchema(PageQuerySchema):
 
 
 class ReminderSchema(Schema):
-    task_id = fields.Integer(data_key="taskId")
-    user_id = fields.Integer(data_key="userId")
-    title = fields.String(data_key="taskTitle")
-    status = fields.String(data_key="taskStatus")
-    due_date = fields.String(data_key="dueDate")
-    warning_offset = fields.Integer(data_key="warningOffset")
-    remind_at = fields.String(data_key="remindAt")
-    overdue = fields.Boolean(data_key="overdue")
+    task_id = fields.Integer(data_key="taskId", required=True)
+    user_id = fields.Integer(data_key="userId", required=True)
+    title = fields.String(data_key="taskTitle", required=True)
+    status = fields.String(data_key="taskStatus", required=True, validate=validate.OneOf([str(s) for s in TaskStatus]))
+    due_date = fields.String(data_key="dueDate", required=True)
+    warning_offset = fields.Integer(data_key="warningOffset", required=True)
+    remind_at = fields.String(data_key="remindAt", required=True, metadata={"format": "date-time"})
+    overdue = fields.Boolean(data_key="overdue", required=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from api import idempotency
+from api.apidoc import documented
+from api.bodies import TaskListSchema
 from api.http import current_store, json_body, meta, no_content, no_query, path_id, query, respond, validated, views
 from api.pagination import paged
 from api.preconditions import expected, tagged
@@ -25,6 +27,14 @@ as_of_query = AsOfQuerySchema()
 
 
 @bp.get("")
+@documented(
+    "listTasks",
+    "List tasks",
+    "tasks",
+    out=TaskListSchema,
+    query=TaskListQuerySchema,
+    response_headers=("X-Total-Count", "Link"),
+)
 def list_tasks() -> tuple[Response, int]:
     q = query(task_list)
     sort = q["sort"] or "taskId"
@@ -35,13 +45,32 @@ def list_tasks() -> tuple[Response, int]:
 
 
 @bp.post("")
+@documented(
+    "createTask",
+    "Create a task",
+    "tasks",
+    status=201,
+    out=TaskSchema,
+    body=TaskCreateSchema,
+    request_headers=("Idempotency-Key",),
+    links=("getTask", "updateTask", "deleteTask", "getTaskHistory"),
+)
 def create_task() -> tuple[Response, int]:
     no_query()
     fields = validated(task_create, json_body(), "body")
     return idempotency.once(lambda: _tagged(commands.create_task(current_store(), fields, meta()), 201))
 
 
-@bp.get("/<raw_id>")
+@bp.get("/<id:raw_id>")
+@documented(
+    "getTask",
+    "Get a task, now or as of an earlier point",
+    "tasks",
+    out=TaskSchema,
+    query=AsOfQuerySchema,
+    path=("taskId",),
+    response_headers=("ETag",),
+)
 def get_task(raw_id: str) -> tuple[Response, int]:
     point = query(as_of_query)["as_of"]
     task_id = path_id(raw_id, "task")
@@ -53,7 +82,16 @@ def get_task(raw_id: str) -> tuple[Response, int]:
     return tagged(respond(task_out, found), task_stream(task_id), version)
 
 
-@bp.patch("/<raw_id>")
+@bp.patch("/<id:raw_id>")
+@documented(
+    "updateTask",
+    "Change some of a task's fields",
+    "tasks",
+    out=TaskSchema,
+    body=TaskUpdateSchema,
+    path=("taskId",),
+    request_headers=("If-Match",),
+)
 def update_task(raw_id: str) -> tuple[Response, int]:
     no_query()
     task_id = path_id(raw_id, "task")
@@ -62,7 +100,8 @@ def update_task(raw_id: str) -> tuple[Response, int]:
     return _tagged(commands.update_task(current_store(), task_id, fields, meta(), expected=condition))
 
 
-@bp.delete("/<raw_id>")
+@bp.delete("/<id:raw_id>")
+@documented("deleteTask", "Delete a task", "tasks", status=204, path=("taskId",), request_headers=("If-Match",))
 def delete_task(raw_id: str) -> Response:
     no_query()
     task_id = path_id(raw_id, "task")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from api import idempotency
+from api.apidoc import documented
+from api.bodies import UserListSchema
 from api.http import (
     current_store,
     json_body,
@@ -36,6 +38,14 @@ as_of_query = AsOfQuerySchema()
 
 
 @bp.get("")
+@documented(
+    "listUsers",
+    "List users",
+    "users",
+    out=UserListSchema,
+    query=UserListQuerySchema,
+    response_headers=("X-Total-Count", "Link"),
+)
 def list_users() -> tuple[Response, int]:
     q = query(user_list)
     sort = q["sort"] or "userId"
@@ -45,13 +55,32 @@ def list_users() -> tuple[Response, int]:
 
 
 @bp.post("")
+@documented(
+    "createUser",
+    "Create a user",
+    "users",
+    status=201,
+    out=UserSchema,
+    body=UserCreateSchema,
+    request_headers=("Idempotency-Key",),
+    links=("getUser", "updateUser", "deleteUser", "getUserHistory"),
+)
 def create_user() -> tuple[Response, int]:
     no_query()
     fields = validated(user_create, json_body(), "body")
     return idempotency.once(lambda: _tagged(commands.create_user(current_store(), lookups(), fields, meta()), 201))
 
 
-@bp.get("/<raw_id>")
+@bp.get("/<id:raw_id>")
+@documented(
+    "getUser",
+    "Get a user, now or as of an earlier point",
+    "users",
+    out=UserSchema,
+    query=AsOfQuerySchema,
+    path=("userId",),
+    response_headers=("ETag",),
+)
 def get_user(raw_id: str) -> tuple[Response, int]:
     point = query(as_of_query)["as_of"]
     user_id = path_id(raw_id, "user")
@@ -63,7 +92,16 @@ def get_user(raw_id: str) -> tuple[Response, int]:
     return tagged(respond(user_out, found), user_stream(user_id), version)
 
 
-@bp.patch("/<raw_id>")
+@bp.patch("/<id:raw_id>")
+@documented(
+    "updateUser",
+    "Change some of a user's fields",
+    "users",
+    out=UserSchema,
+    body=UserUpdateSchema,
+    path=("userId",),
+    request_headers=("If-Match",),
+)
 def update_user(raw_id: str) -> tuple[Response, int]:
     no_query()
     user_id = path_id(raw_id, "user")
@@ -72,7 +110,15 @@ def update_user(raw_id: str) -> tuple[Response, int]:
     return _tagged(commands.update_user(current_store(), lookups(), user_id, fields, meta(), expected=condition))
 
 
-@bp.delete("/<raw_id>")
+@bp.delete("/<id:raw_id>")
+@documented(
+    "deleteUser",
+    "Delete a user and the user's tasks",
+    "users",
+    status=204,
+    path=("userId",),
+    request_headers=("If-Match",),
+)
 def delete_user(raw_id: str) -> Response:
     no_query()
     user_id = path_id(raw_id, "user")

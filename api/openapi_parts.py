@@ -1,0 +1,86 @@
+"""Owns the pieces of the API document that follow from rules every route shares: the
+headers sent and taken, the path ids, and which error statuses each kind of input causes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.apidoc import Operation
+from taskstore.commands import MAX_ID
+
+WRITES = {"POST", "PATCH", "DELETE"}
+
+
+def _header(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "required": True, "schema": schema}
+
+
+_INT = {"type": "integer", "minimum": 0}
+_TEXT = {"type": "string"}
+
+HEADERS = {
+    "X-Request-Id": _header(
+        "This request's id, `req-` and a UUID; the same as `requestId` in an error body.",
+        {"type": "string", "pattern": "^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"},
+    ),
+    "X-RateLimit-Limit": _header("Requests allowed in the current window (per token, or per address).", _INT),
+    "X-RateLimit-Remaining": _header("Requests left in the current window.", _INT),
+    "X-RateLimit-Reset": _header("When the current window ends, in Unix time (seconds).", _INT),
+    "ETag": _header("The resource's version, for `If-Match`.", _TEXT),
+    "X-Total-Count": _header("Items matching the query across all pages.", _INT),
+    "Link": _header("RFC 8288 links `first`, `prev`, `next`, `last`, keeping the other query parameters.", _TEXT),
+    "Retry-After": _header("Seconds to wait before trying again.", _INT),
+    "Allow": _header("The methods the path takes, e.g. `GET, PATCH, DELETE`.", _TEXT),
+    "WWW-Authenticate": _header('`Bearer realm="taskstore"`.', _TEXT),
+}
+#: Sent on every response, success or error.
+EVERY_RESPONSE = ("X-Request-Id", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+#: Sent on the errors of these statuses.
+ERROR_HEADERS = {401: ("WWW-Authenticate",), 405: ("Allow",), 412: ("ETag",), 429: ("Retry-After",)}
+
+REQUEST_HEADERS = {
+    "If-Match": {
+        "name": "If-Match",
+        "in": "header",
+        "required": False,
+        "description": "The `ETag` of the version the change is based on; 412 if the resource has moved on since.",
+        "schema": _TEXT,
+    },
+    "Idempotency-Key": {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": "A retry with the same key and body returns the original response and creates nothing; "
+        "the same key with another body is 422.",
+        "schema": _TEXT,
+    },
+}
+
+
+def path_parameter(name: str) -> dict[str, Any]:
+    """A resource id in the path: an integer; one with no resource (0 and negatives included) is 404."""
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": f"The `{name}`; any other integer is 404, anything but an integer 400.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    }
+
+
+def error_statuses(method: str, op: Operation) -> list[int]:
+    """The error statuses `op` can answer: from its inputs, its method and whether it needs a token."""
+    found = {400, 405, 429, 500, *op.errors}  # 400: every route refuses unknown query parameters
+    if not op.public:
+        found |= {401, 403}
+    if op.path:
+        found.add(404)
+    if op.body is not None:
+        found |= {413, 415}
+    if method in WRITES and not op.public:
+        found.add(409)
+    if "If-Match" in op.request_headers:
+        found.add(412)
+    if "Idempotency-Key" in op.request_headers:
+        found.add(422)
+    return sorted(found)
