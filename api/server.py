@@ -51,7 +51,7 @@ class EnvelopeWorker(ThreadWorker):  # type: ignore[misc]
 
     def load_wsgi(self) -> None:
         super().load_wsgi()
-        self.wsgi = _closing_refused_bodies(self.wsgi, self.max_body_bytes)
+        self.wsgi: Any = _closing_refused_bodies(self.wsgi, self.max_body_bytes)
 
     def handle(self, conn: Any) -> Any:
         if not isinstance(conn.sock, _TimedSocket):
@@ -110,9 +110,9 @@ def _closing_refused_bodies(app: Any, limit: int) -> Any:
         too_big = not announced.isdigit() or int(announced) > limit
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            response = getattr(start_response, "__self__", None)  # gunicorn's Response
-            if (too_big or status.startswith("413")) and hasattr(response, "force_close"):
-                response.force_close()  # sends "Connection: close" and does not drain
+            force_close = getattr(getattr(start_response, "__self__", None), "force_close", None)
+            if (too_big or status.startswith("413")) and force_close is not None:
+                force_close()  # gunicorn's Response: sends "Connection: close" and does not drain
             return start_response(status, headers, exc_info)
 
         return app(environ, start)
