@@ -138,7 +138,9 @@ def envelope_response(html_response: bytes) -> bytes:
 
 
 def serve(config: Config, host: str, port: int, workers: int, threads: int) -> None:
-    """Serve until SIGINT or SIGTERM; in-flight requests finish before the workers stop."""
+    """Serve until a signal: on SIGTERM new connections are refused and the requests in flight
+    finish (for up to `graceful_timeout` seconds) before the process exits 0; SIGINT or
+    SIGQUIT stop it at once, dropping them."""
     limits = {"read_timeout": config.read_timeout, "max_body_bytes": config.max_body_bytes}
     worker = type("Worker", (EnvelopeWorker,), limits)
     options = {
