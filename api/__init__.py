@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from api import audit, auth, docs, idempotency, missed, reports, tasks, users
+from api import access_log, audit, auth, docs, health, idempotency, missed, reports, tasks, users
 from api.config import Config
 from api.errors import register_error_handlers
 from api.http import ResourceId, close_store
@@ -25,6 +25,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["taskstore.config"] = config
     prepare_database(config.database)
     replay.subscribe_all()
+    if config.access_log:
+        access_log.init_app(app)  # first, so its line covers every other hook
     auth.init_app(app)
     register_error_handlers(app)
     missed.init_app(app)
@@ -34,6 +36,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(reports.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(docs.bp)
+    app.register_blueprint(health.bp)
     return app
 
 

@@ -37,12 +37,18 @@ def main() -> None:
     help="Sample data loaded into an empty database.",
 )
 @click.option("--no-sample-data", is_flag=True, help="Start with an empty database instead.")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes, all on the same SQLite file.",
+)
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="Threads per process.")
 def serve(
     host: str, port: int, db_path: str | None, sample_path: str, no_sample_data: bool, workers: int, threads: int
 ) -> None:
-    """Serve the REST API with gunicorn."""
+    """Serve the REST API with gunicorn; SIGTERM stops it after the requests in flight, SIGINT (Ctrl-C) at once."""
     from api.server import serve as run_server
 
     config = ops.config_for(db_path)

@@ -22,16 +22,31 @@ class Config:
     tokens: tuple[Token, ...] = ()
     max_body_bytes: int = 1024 * 1024
     read_timeout: float = 10.0  # seconds a client may leave the server waiting for the next bytes
+    access_log: bool = True  # one JSON line per request on stderr
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Config:
-        """Read `TASKSTORE_DB`, `TASKSTORE_TOKENS`, `TASKSTORE_MAX_BODY_BYTES` and `TASKSTORE_READ_TIMEOUT`."""
+        """Read `TASKSTORE_DB`, `TASKSTORE_TOKENS`, `TASKSTORE_MAX_BODY_BYTES`, `TASKSTORE_READ_TIMEOUT`
+        and `TASKSTORE_ACCESS_LOG`."""
         return cls(
             database=env.get("TASKSTORE_DB") or cls.database,
             tokens=parse_tokens(env.get("TASKSTORE_TOKENS", "")),
             max_body_bytes=int(env.get("TASKSTORE_MAX_BODY_BYTES") or cls.max_body_bytes),
             read_timeout=float(env.get("TASKSTORE_READ_TIMEOUT") or cls.read_timeout),
+            access_log=parse_switch("TASKSTORE_ACCESS_LOG", env.get("TASKSTORE_ACCESS_LOG"), cls.access_log),
         )
+
+
+def parse_switch(name: str, text: str | None, default: bool) -> bool:
+    """`1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off` (any case); unset or empty is `default`."""
+    value = (text or "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be 1 or 0 (true/false, yes/no, on/off), not {text!r}")
 
 
 def parse_tokens(text: str) -> tuple[Token, ...]:

@@ -5,7 +5,8 @@ bytes, headers over 8 KiB, a broken chunk...), before the application sees them;
 `EnvelopeWorker` rewrites those answers into the JSON error envelope too. It also
 bounds how long a client may leave a thread waiting for its next bytes (headers or
 body), which gunicorn's threaded worker does not: without that, as many stalled
-clients as there are threads would stop the server answering anyone.
+clients as there are threads would stop the server answering anyone. On SIGTERM each
+worker stops listening at once, finishes the requests it is in, then exits.
 """
 
 from __future__ import annotations
@@ -46,6 +47,11 @@ class EnvelopeWorker(ThreadWorker):  # type: ignore[misc]
     """gunicorn's threaded worker, with its own error pages in the JSON envelope and a read timeout."""
 
     read_timeout = Config.read_timeout
+    max_body_bytes = Config.max_body_bytes
+
+    def load_wsgi(self) -> None:
+        super().load_wsgi()
+        self.wsgi: Any = _closing_refused_bodies(self.wsgi, self.max_body_bytes)
 
     def handle(self, conn: Any) -> Any:
         if not isinstance(conn.sock, _TimedSocket):
@@ -54,6 +60,15 @@ class EnvelopeWorker(ThreadWorker):  # type: ignore[misc]
 
     def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: BaseException) -> None:
         super().handle_error(req, _EnvelopeSocket(client), addr, exc)
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        """Stop accepting; when the worker is stopping, also close its copy of the listening
+        socket, so that once every worker has, new connections are refused at once instead
+        of waiting in the kernel's backlog to be reset when the last worker exits."""
+        super().set_accept_enabled(enabled)
+        if not enabled and not self.alive:
+            for listener in self.sockets:
+                listener.close()
 
 
 class _EnvelopeSocket:
@@ -84,6 +99,27 @@ class _TimedSocket:
         self._sock.settimeout(self._timeout if flag else 0.0)
 
 
+def _closing_refused_bodies(app: Any, limit: int) -> Any:
+    """The WSGI app, except that the connection closes after answering a request whose body
+    was refused unread (a 413, or any answer to a request announcing more than `limit`
+    bytes): otherwise gunicorn would keep a thread reading and discarding that body, for
+    up to several seconds, just to reuse the connection."""
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+        announced = environ.get("CONTENT_LENGTH") or "0"
+        too_big = not announced.isdigit() or int(announced) > limit
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            force_close = getattr(getattr(start_response, "__self__", None), "force_close", None)
+            if (too_big or status.startswith("413")) and force_close is not None:
+                force_close()  # gunicorn's Response: sends "Connection: close" and does not drain
+            return start_response(status, headers, exc_info)
+
+        return app(environ, start)
+
+    return wsgi
+
+
 def envelope_response(html_response: bytes) -> bytes:
     """The JSON-envelope version of one of gunicorn's HTML error responses."""
     match = _STATUS_LINE.match(html_response)
@@ -102,8 +138,11 @@ def envelope_response(html_response: bytes) -> bytes:
 
 
 def serve(config: Config, host: str, port: int, workers: int, threads: int) -> None:
-    """Serve until SIGINT or SIGTERM; in-flight requests finish before the workers stop."""
-    worker = type("Worker", (EnvelopeWorker,), {"read_timeout": config.read_timeout})
+    """Serve until a signal: on SIGTERM new connections are refused and the requests in flight
+    finish (for up to `graceful_timeout` seconds) before the process exits 0; SIGINT or
+    SIGQUIT stop it at once, dropping them."""
+    limits = {"read_timeout": config.read_timeout, "max_body_bytes": config.max_body_bytes}
+    worker = type("Worker", (EnvelopeWorker,), limits)
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
