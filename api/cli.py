@@ -4,12 +4,14 @@ other commands live in `api.ops`."""
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from api import ops, prepare_database
+from api import ops, prepare_database, tokens
 from api.sample import load_sample
+from api.token_commands import tokens_group
 from projections import replay
 from taskstore.database import open_database
 from taskstore.events import task_stream
@@ -46,14 +48,16 @@ def serve(
     from api.server import serve as run_server
 
     config = ops.config_for(db_path)
-    if not config.tokens:
-        raise click.UsageError(
-            "no token configured: set TASKSTORE_TOKENS (e.g. 'me:some-secret'); "
-            "the service never accepts requests without one"
-        )
     prepare_database(config.database)
     replay.subscribe_all()
     store = EventStore(open_database(config.database))
+    now = datetime.now(UTC)
+    if not config.tokens and not any(token.status(now) == "active" for token in tokens.all_tokens(store.db)):
+        store.db.close()
+        raise click.UsageError(
+            "no token configured: set TASKSTORE_TOKENS (e.g. 'me:some-secret') or issue one with "
+            "`taskstore tokens create NAME`; the service never accepts requests without one"
+        )
     if store.last_position() == 0 and not no_sample_data:
         if not Path(sample_path).is_file():
             raise click.UsageError(f"no sample data at {sample_path}: give --sample PATH or --no-sample-data")
@@ -86,7 +90,7 @@ def history(task_id: int, db_path: str | None) -> None:
     console().print(history_table(f"History of task {task_id}", stream_history(records)))
 
 
-for command in (ops.rebuild, ops.verify_command, ops.export_command, ops.import_command):
+for command in (ops.rebuild, ops.verify_command, ops.export_command, ops.import_command, tokens_group):
     main.add_command(command)
 
 

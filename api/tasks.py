@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
+from api import scopes
 from api.http import current_store, json_body, meta, no_content, no_query, path_id, query, respond, validated, views
 from api.schemas import AsOfQuerySchema, TaskCreateSchema, TaskListQuerySchema, TaskSchema, TaskUpdateSchema
 from api.users import _window
@@ -24,7 +25,8 @@ def list_tasks() -> tuple[Response, int]:
     q = query(task_list)
     sort = q["sort"] or "taskId"
     status = None if q["status"] is None else str(q["status"])
-    rows = tasks.page(views(q["as_of"]), status, sort.lstrip("-"), sort.startswith("-"), *_window(q))
+    mine = scopes.bound_user()
+    rows = tasks.page(views(q["as_of"]), status, sort.lstrip("-"), sort.startswith("-"), *_window(q), user_id=mine)
     return jsonify({"tasks": task_out.dump(rows, many=True)}), 200
 
 
@@ -32,6 +34,7 @@ def list_tasks() -> tuple[Response, int]:
 def create_task() -> tuple[Response, int]:
     no_query()
     fields = validated(task_create, json_body(), "body")
+    scopes.check_owner(fields["user_id"])
     return respond(task_out, commands.create_task(current_store(), fields, meta()), 201)
 
 
@@ -43,6 +46,7 @@ def get_task(raw_id: str) -> tuple[Response, int]:
     found = tasks.get(store.db, task_id) if point is None else asof.task_at(store, task_id, asof.resolve(store, point))
     if found is None:
         raise NotFound(f"Task {task_id} not found")
+    scopes.check_owner(found["user_id"] if isinstance(found, dict) else found.user_id)
     return respond(task_out, found)
 
 
@@ -51,11 +55,17 @@ def update_task(raw_id: str) -> tuple[Response, int]:
     no_query()
     task_id = path_id(raw_id, "task")
     fields = validated(task_update, json_body(), "body")
-    return respond(task_out, commands.update_task(current_store(), task_id, fields, meta()))
+    store = current_store()
+    with scopes.guarding_task(store, task_id):
+        scopes.check_owner(fields.get("user_id"))
+        task = commands.update_task(store, task_id, fields, meta())
+    return respond(task_out, task)
 
 
 @bp.delete("/<raw_id>")
 def delete_task(raw_id: str) -> Response:
     no_query()
-    commands.delete_task(current_store(), path_id(raw_id, "task"), meta())
+    task_id, store = path_id(raw_id, "task"), current_store()
+    with scopes.guarding_task(store, task_id):
+        commands.delete_task(store, task_id, meta())
     return no_content()

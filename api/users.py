@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
+from api import scopes
 from api.http import (
     current_store,
     json_body,
@@ -34,13 +35,16 @@ as_of_query = AsOfQuerySchema()
 def list_users() -> tuple[Response, int]:
     q = query(user_list)
     sort = q["sort"] or "userId"
-    rows = users.page(views(q["as_of"]), sort.lstrip("-"), sort.startswith("-"), *_window(q))
+    rows = users.page(
+        views(q["as_of"]), sort.lstrip("-"), sort.startswith("-"), *_window(q), user_id=scopes.bound_user()
+    )
     return jsonify({"users": user_out.dump(rows, many=True)}), 200
 
 
 @bp.post("")
 def create_user() -> tuple[Response, int]:
     no_query()
+    scopes.require_unbound("create users")
     fields = validated(user_create, json_body(), "body")
     return respond(user_out, commands.create_user(current_store(), lookups(), fields, meta()), 201)
 
@@ -53,6 +57,7 @@ def get_user(raw_id: str) -> tuple[Response, int]:
     found = users.get(store.db, user_id) if point is None else asof.user_at(store, user_id, asof.resolve(store, point))
     if found is None:
         raise NotFound(f"User {user_id} not found")
+    scopes.check_owner(user_id)
     return respond(user_out, found)
 
 
@@ -61,13 +66,16 @@ def update_user(raw_id: str) -> tuple[Response, int]:
     no_query()
     user_id = path_id(raw_id, "user")
     fields = validated(user_update, json_body(), "body")
+    scopes.check_user(current_store(), user_id)
     return respond(user_out, commands.update_user(current_store(), lookups(), user_id, fields, meta()))
 
 
 @bp.delete("/<raw_id>")
 def delete_user(raw_id: str) -> Response:
     no_query()
-    commands.delete_user(current_store(), lookups(), path_id(raw_id, "user"), meta())
+    user_id = path_id(raw_id, "user")
+    scopes.check_user(current_store(), user_id)
+    commands.delete_user(current_store(), lookups(), user_id, meta())
     return no_content()
 
 

@@ -94,14 +94,15 @@ def subscribe() -> None:
     event_appended.connect(on_event_appended)
 
 
-def due(db: Database, until_us: int, offset: int, limit: int) -> list[dict[str, Any]]:
-    """One page of the reminders firing at or before `until_us`, soonest first, ties by task id;
-    each row is the task's tasks_view row plus its `remind_at_us`."""
+def due(db: Database, until_us: int, offset: int, limit: int, *, user_id: int | None = None) -> list[dict[str, Any]]:
+    """One page of the reminders firing at or before `until_us` (of one user's tasks, if given),
+    soonest first, ties by task id; each row is the task's tasks_view row plus its `remind_at_us`."""
+    mine, params = (" AND t.user_id = ?", [user_id]) if user_id is not None else ("", [])
     return list(
         db.query(
             f"SELECT t.*, r.remind_at_us FROM {NAME} AS r JOIN {tasks.NAME} AS t ON t.task_id = r.task_id"
-            " WHERE r.remind_at_us <= ? ORDER BY r.remind_at_us, r.task_id LIMIT ? OFFSET ?",
-            [until_us, limit, offset],
+            f" WHERE r.remind_at_us <= ?{mine} ORDER BY r.remind_at_us, r.task_id LIMIT ? OFFSET ?",
+            [until_us, *params, limit, offset],
         )
     )
 
