@@ -48,16 +48,14 @@ def serve(
     from api.server import serve as run_server
 
     config = ops.config_for(db_path)
-    prepare_database(config.database)
-    replay.subscribe_all()
-    store = EventStore(open_database(config.database))
-    now = datetime.now(UTC)
-    if not config.tokens and not any(token.status(now) == "active" for token in tokens.all_tokens(store.db)):
-        store.db.close()
+    if not config.tokens and not _issued_tokens(config.database):
         raise click.UsageError(
             "no token configured: set TASKSTORE_TOKENS (e.g. 'me:some-secret') or issue one with "
             "`taskstore tokens create NAME`; the service never accepts requests without one"
         )
+    prepare_database(config.database)
+    replay.subscribe_all()
+    store = EventStore(open_database(config.database))
     if store.last_position() == 0 and not no_sample_data:
         if not Path(sample_path).is_file():
             raise click.UsageError(f"no sample data at {sample_path}: give --sample PATH or --no-sample-data")
@@ -68,6 +66,17 @@ def serve(
         click.echo(f"Accepting the development token {DEV_TOKEN} (set TASKSTORE_TOKENS to use your own).")
     click.echo(f"Serving {config.database} on http://{host}:{port} with {workers} worker(s) x {threads} threads.")
     run_server(config, host, port, workers, threads)
+
+
+def _issued_tokens(path: str) -> bool:
+    """Whether the database at `path` holds a token that is neither revoked nor expired."""
+    if not Path(path).exists():
+        return False
+    db = open_database(path)
+    try:
+        return tokens.any_active(db, datetime.now(UTC))
+    finally:
+        db.close()
 
 
 @main.command()

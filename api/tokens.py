@@ -94,6 +94,11 @@ def all_tokens(db: Database) -> list[IssuedToken]:
     return [_token(row) for row in db.query(f"SELECT * FROM {NAME} ORDER BY created_at, name")]
 
 
+def any_active(db: Database, now: datetime) -> bool:
+    """Whether some token is neither revoked nor expired at `now`."""
+    return db[NAME].exists() and any(token.status(now) == "active" for token in all_tokens(db))
+
+
 def find_by_name(db: Database, name: str) -> IssuedToken | None:
     row = next(db.query(f"SELECT * FROM {NAME} WHERE name = ?", [name]), None)
     return None if row is None else _token(row)

@@ -185,3 +185,23 @@ def test_list_and_revoke_refuse_a_database_that_does_not_exist(tmp_path: Path) -
         assert result.exit_code == 1
         assert "no database at" in result.output
     assert not missing.exists()
+
+
+def test_serve_refuses_to_start_without_any_token_and_creates_nothing(db_path: Path) -> None:
+    result = CliRunner().invoke(main, ["serve", "--db", str(db_path)], env={"TASKSTORE_TOKENS": ""})
+    assert result.exit_code == 2
+    assert "taskstore tokens create" in result.output
+    assert not db_path.exists()
+
+
+def test_serve_starts_with_an_active_issued_token_alone(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    served: list[str] = []
+    monkeypatch.setattr("api.server.serve", lambda config, *_: served.append(config.database))
+    created_token(run(db_path, "create", "only", "--expires-in", "30m"))
+    args = ["serve", "--db", str(db_path), "--no-sample-data"]
+    assert CliRunner().invoke(main, args, env={"TASKSTORE_TOKENS": ""}).exit_code == 0
+    assert served == [str(db_path)]
+    assert run(db_path, "revoke", "only").exit_code == 0
+    refused = CliRunner().invoke(main, args, env={"TASKSTORE_TOKENS": ""})
+    assert refused.exit_code == 2
+    assert served == [str(db_path)]
