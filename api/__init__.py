@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from api import access_log, audit, auth, docs, health, idempotency, missed, reports, tasks, users
+from api import access_log, audit, auth, docs, health, idempotency, missed, reports, tasks, tokens, users
 from api.config import Config
 from api.errors import register_error_handlers
 from api.http import ResourceId, close_store
@@ -41,12 +41,13 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def prepare_database(path: str) -> None:
-    """Create the log and the read models in `path` if they are not there yet, and bring
-    every read model up to the end of the log."""
+    """Create the log, the read models and the tokens table in `path` if they are not there
+    yet, and bring every read model up to the end of the log."""
     db = open_database(path)
     try:
         store = EventStore(db)
         store.create_schema()
+        tokens.create(db)
         replay.catch_up(store)
         idempotency.create(db)
     finally:

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 from marshmallow import Schema, ValidationError, validate
 
+from api import scopes
 from api.apidoc import documented
 from api.bodies import FeedPageSchema, TaskHistorySchema, UserHistorySchema
 from api.errors import ApiError
@@ -19,6 +20,7 @@ from taskstore.commands import MAX_ID
 from taskstore.errors import NotFound
 from taskstore.events import EVENT_TYPES, Recorded
 from taskstore.feed import read_feed
+from taskstore.state import fold_task
 
 bp = Blueprint("audit", __name__)
 EVENT_TYPE_NAMES = ", ".join(EVENT_TYPES)
@@ -103,7 +105,9 @@ def user_history(raw_id: str) -> tuple[Response, int]:
     query=EventFeedQuerySchema,
 )
 def event_feed() -> tuple[Response, int]:
+    """The whole log; 403 for a token bound to one user, since it holds every user's events."""
     q = query(feed_query)
+    scopes.require_unbound("read the event feed of every user")
     page = read_feed(current_store(), q["after"], q["limit"], event_type=q["event_type"], stream_id=q["stream_id"])
     if q["after"] > page.last_position:  # a position from another log, or a log restored from an older copy
         raise ApiError(
@@ -117,12 +121,15 @@ def event_feed() -> tuple[Response, int]:
 
 
 def _history(kind: str, raw_id: str) -> tuple[Response, int]:
-    """One page of a stream's history; a stream that never existed is 404, a deleted one is not."""
+    """One page of a stream's history; a stream that never existed is 404, a deleted one is not.
+    For a token bound to a user, another user's history (a task's by its last owner) is 403."""
     q = query(history_query)
     resource_id = path_id(raw_id, kind)
     records = current_store().read_stream(f"{kind}-{resource_id}")
     if not records:
         raise NotFound(f"{kind.capitalize()} {resource_id} not found")
+    task = fold_task(r.event for r in records) if kind == "task" else None
+    scopes.check_owner(resource_id if task is None else task.user_id)
     offset, limit = _window(q)
     entries = history.history(records[offset : offset + limit])
     body = HISTORY_OUT[kind].dump({f"{kind}_id": resource_id, "history": entries})

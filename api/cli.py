@@ -4,12 +4,14 @@ other commands live in `api.ops`."""
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from api import ops, prepare_database
+from api import ops, prepare_database, tokens
 from api.sample import load_sample
+from api.token_commands import tokens_group
 from projections import replay
 from taskstore.database import open_database
 from taskstore.events import task_stream
@@ -52,10 +54,10 @@ def serve(
     from api.server import serve as run_server
 
     config = ops.config_for(db_path)
-    if not config.tokens:
+    if not config.tokens and not _issued_tokens(config.database):
         raise click.UsageError(
-            "no token configured: set TASKSTORE_TOKENS (e.g. 'me:some-secret'); "
-            "the service never accepts requests without one"
+            "no token configured: set TASKSTORE_TOKENS (e.g. 'me:some-secret') or issue one with "
+            "`taskstore tokens create NAME`; the service never accepts requests without one"
         )
     prepare_database(config.database)
     replay.subscribe_all()
@@ -70,6 +72,17 @@ def serve(
         click.echo(f"Accepting the development token {DEV_TOKEN}: fine on this machine, never in production.")
     click.echo(f"Serving {config.database} on http://{host}:{port} with {workers} worker(s) x {threads} threads.")
     run_server(config, host, port, workers, threads)
+
+
+def _issued_tokens(path: str) -> bool:
+    """Whether the database at `path` holds a token that is neither revoked nor expired."""
+    if not Path(path).exists():
+        return False
+    db = open_database(path)
+    try:
+        return tokens.any_active(db, datetime.now(UTC))
+    finally:
+        db.close()
 
 
 @main.command()
@@ -92,7 +105,7 @@ def history(task_id: int, db_path: str | None) -> None:
     console().print(history_table(f"History of task {task_id}", stream_history(records)))
 
 
-for command in (ops.rebuild, ops.verify_command, ops.export_command, ops.import_command):
+for command in (ops.rebuild, ops.verify_command, ops.export_command, ops.import_command, tokens_group):
     main.add_command(command)
 
 

@@ -7,6 +7,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from limits import parse_many
+
+DEFAULT_RATE_LIMIT = "600 per minute"
+
 
 @dataclass(frozen=True)
 class Token:
@@ -23,17 +27,26 @@ class Config:
     max_body_bytes: int = 1024 * 1024
     read_timeout: float = 10.0  # seconds a client may leave the server waiting for the next bytes
     access_log: bool = True  # one JSON line per request on stderr
+    # Requests per token (per address without a valid token); None: no limit, as for the tests
+    # and for an application built in code. `from_env` defaults to DEFAULT_RATE_LIMIT.
+    rate_limit: str | None = None
+    rate_limit_storage: str = "memory://"  # one process; "redis://host:port/db" for several workers
+    rate_limit_prefix: str = "taskstore"  # the counters' key prefix in a shared storage
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Config:
         """Read `TASKSTORE_DB`, `TASKSTORE_TOKENS`, `TASKSTORE_MAX_BODY_BYTES`, `TASKSTORE_READ_TIMEOUT`
-        and `TASKSTORE_ACCESS_LOG`."""
+        `TASKSTORE_ACCESS_LOG`, `TASKSTORE_RATE_LIMIT` (`off` for none), `TASKSTORE_RATE_LIMIT_STORAGE`
+        and `TASKSTORE_RATE_LIMIT_PREFIX`. Raises ValueError for a value it cannot use."""
         return cls(
             database=env.get("TASKSTORE_DB") or cls.database,
             tokens=parse_tokens(env.get("TASKSTORE_TOKENS", "")),
             max_body_bytes=int(env.get("TASKSTORE_MAX_BODY_BYTES") or cls.max_body_bytes),
             read_timeout=float(env.get("TASKSTORE_READ_TIMEOUT") or cls.read_timeout),
             access_log=parse_switch("TASKSTORE_ACCESS_LOG", env.get("TASKSTORE_ACCESS_LOG"), cls.access_log),
+            rate_limit=parse_rate_limit(env.get("TASKSTORE_RATE_LIMIT") or DEFAULT_RATE_LIMIT),
+            rate_limit_storage=env.get("TASKSTORE_RATE_LIMIT_STORAGE") or cls.rate_limit_storage,
+            rate_limit_prefix=env.get("TASKSTORE_RATE_LIMIT_PREFIX") or cls.rate_limit_prefix,
         )
 
 
@@ -47,6 +60,17 @@ def parse_switch(name: str, text: str | None, default: bool) -> bool:
     if value in ("0", "false", "no", "off"):
         return False
     raise ValueError(f"{name} must be 1 or 0 (true/false, yes/no, on/off), not {text!r}")
+
+
+def parse_rate_limit(text: str) -> str | None:
+    """A rate limit such as `600 per minute` or `10/second;600/minute`, checked; `off` is None."""
+    if text.strip().lower() == "off":
+        return None
+    try:
+        parse_many(text)
+    except ValueError as exc:
+        raise ValueError(f"TASKSTORE_RATE_LIMIT {text!r} is not a rate limit such as '600 per minute'") from exc
+    return text.strip()
 
 
 def parse_tokens(text: str) -> tuple[Token, ...]:

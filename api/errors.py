@@ -140,4 +140,6 @@ def _http_message(exc: HTTPException) -> str:
             return f"{request.method} is not allowed on {request.path}"
         case 413:
             return "The request body is larger than the limit"
+        case 429:  # flask-limiter's RateLimitExceeded: its description is the limit, e.g. "20 per 1 minute"
+            return f"Too many requests: the limit is {exc.description}; try again after Retry-After seconds"
     return exc.description or exc.name

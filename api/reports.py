@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
+from api import scopes
 from api.apidoc import documented
 from api.bodies import ReminderListSchema, TaskStatsSchema
 from api.http import current_store, no_query, query
@@ -35,14 +36,14 @@ def list_reminders() -> tuple[Response, int]:
     """Reminders firing at or before `until` (default: now), soonest first, ties by task id.
 
     `overdue` is whether the due date is before the time of this request (the wall clock,
-    read here and never stored)."""
+    read here and never stored). A token bound to one user sees only that user's tasks."""
     q = query(reminder_list)
     now_us = moment_us(datetime.now(UTC))
     until_us = now_us if q["until"] is None else instant_us(q["until"])
-    db = current_store().db
-    rows = reminders.due(db, until_us, *_window(q))
+    db, mine = current_store().db, scopes.bound_user()
+    rows = reminders.due(db, until_us, *_window(q), user_id=mine)
     body = reminders_out.dump({"reminders": [_reminder(row, now_us) for row in rows]})
-    return paged((jsonify(body), 200), reminders.count_due(db, until_us), q)
+    return paged((jsonify(body), 200), reminders.count_due(db, until_us, user_id=mine), q)
 
 
 @bp.get("/tasks/stats")
@@ -52,8 +53,10 @@ def list_reminders() -> tuple[Response, int]:
 def task_stats() -> tuple[Response, int]:
     """Live tasks per status (all six), and for the finished ones (COMPLETED or CANCELLED)
     the time spent in each status they passed through before finishing; see
-    `projections.durations.finished_time_in_status` for the definitions."""
+    `projections.durations.finished_time_in_status` for the definitions. A token bound to
+    one user gets 403: the figures are about every user's tasks."""
     no_query()
+    scopes.require_unbound("read the statistics of every user's tasks")
     db = current_store().db
     counts = by_status.counts(db)
     spreads = durations.finished_time_in_status(db)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from api import idempotency
+from api import idempotency, scopes
 from api.apidoc import documented
 from api.bodies import TaskListSchema
 from api.http import current_store, json_body, meta, no_content, no_query, path_id, query, respond, validated, views
@@ -39,9 +39,10 @@ def list_tasks() -> tuple[Response, int]:
     q = query(task_list)
     sort = q["sort"] or "taskId"
     status = None if q["status"] is None else str(q["status"])
-    db = views(q["as_of"])
-    rows = tasks.page(db, status, sort.lstrip("-"), sort.startswith("-"), *_window(q))
-    return paged((jsonify({"tasks": task_out.dump(rows, many=True)}), 200), tasks.count(db, status), q)
+    db, mine = views(q["as_of"]), scopes.bound_user()
+    rows = tasks.page(db, status, sort.lstrip("-"), sort.startswith("-"), *_window(q), user_id=mine)
+    body = jsonify({"tasks": task_out.dump(rows, many=True)})
+    return paged((body, 200), tasks.count(db, status, user_id=mine), q)
 
 
 @bp.post("")
@@ -58,6 +59,7 @@ def list_tasks() -> tuple[Response, int]:
 def create_task() -> tuple[Response, int]:
     no_query()
     fields = validated(task_create, json_body(), "body")
+    scopes.check_owner(fields["user_id"])
     return idempotency.once(lambda: _tagged(commands.create_task(current_store(), fields, meta()), 201))
 
 
@@ -78,6 +80,7 @@ def get_task(raw_id: str) -> tuple[Response, int]:
     found = tasks.get(store.db, task_id) if point is None else asof.task_at(store, task_id, asof.resolve(store, point))
     if found is None:
         raise NotFound(f"Task {task_id} not found")
+    scopes.check_owner(found["user_id"] if isinstance(found, dict) else found.user_id)
     version = found["version"] if isinstance(found, dict) else found.version
     return tagged(respond(task_out, found), task_stream(task_id), version)
 
@@ -96,16 +99,20 @@ def update_task(raw_id: str) -> tuple[Response, int]:
     no_query()
     task_id = path_id(raw_id, "task")
     fields = validated(task_update, json_body(), "body")
-    condition = expected(task_stream(task_id))
-    return _tagged(commands.update_task(current_store(), task_id, fields, meta(), expected=condition))
+    store, condition = current_store(), expected(task_stream(task_id))
+    with scopes.guarding_task(store, task_id):
+        scopes.check_owner(fields.get("user_id"))
+        task = commands.update_task(store, task_id, fields, meta(), expected=condition)
+    return _tagged(task)
 
 
 @bp.delete("/<id:raw_id>")
 @documented("deleteTask", "Delete a task", "tasks", status=204, path=("taskId",), request_headers=("If-Match",))
 def delete_task(raw_id: str) -> Response:
     no_query()
-    task_id = path_id(raw_id, "task")
-    commands.delete_task(current_store(), task_id, meta(), expected=expected(task_stream(task_id)))
+    task_id, store = path_id(raw_id, "task"), current_store()
+    with scopes.guarding_task(store, task_id):
+        commands.delete_task(store, task_id, meta(), expected=expected(task_stream(task_id)))
     return no_content()
 
 

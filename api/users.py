@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from api import idempotency
+from api import idempotency, scopes
 from api.apidoc import documented
 from api.bodies import UserListSchema
 from api.http import (
@@ -49,9 +49,9 @@ as_of_query = AsOfQuerySchema()
 def list_users() -> tuple[Response, int]:
     q = query(user_list)
     sort = q["sort"] or "userId"
-    db = views(q["as_of"])
-    rows = users.page(db, sort.lstrip("-"), sort.startswith("-"), *_window(q))
-    return paged((jsonify({"users": user_out.dump(rows, many=True)}), 200), users.count(db), q)
+    db, mine = views(q["as_of"]), scopes.bound_user()
+    rows = users.page(db, sort.lstrip("-"), sort.startswith("-"), *_window(q), user_id=mine)
+    return paged((jsonify({"users": user_out.dump(rows, many=True)}), 200), users.count(db, user_id=mine), q)
 
 
 @bp.post("")
@@ -67,6 +67,7 @@ def list_users() -> tuple[Response, int]:
 )
 def create_user() -> tuple[Response, int]:
     no_query()
+    scopes.require_unbound("create users")
     fields = validated(user_create, json_body(), "body")
     return idempotency.once(lambda: _tagged(commands.create_user(current_store(), lookups(), fields, meta()), 201))
 
@@ -88,6 +89,7 @@ def get_user(raw_id: str) -> tuple[Response, int]:
     found = users.get(store.db, user_id) if point is None else asof.user_at(store, user_id, asof.resolve(store, point))
     if found is None:
         raise NotFound(f"User {user_id} not found")
+    scopes.check_owner(user_id)
     version = found["version"] if isinstance(found, dict) else found.version
     return tagged(respond(user_out, found), user_stream(user_id), version)
 
@@ -106,6 +108,7 @@ def update_user(raw_id: str) -> tuple[Response, int]:
     no_query()
     user_id = path_id(raw_id, "user")
     fields = validated(user_update, json_body(), "body")
+    scopes.check_user(current_store(), user_id)
     condition = expected(user_stream(user_id))
     return _tagged(commands.update_user(current_store(), lookups(), user_id, fields, meta(), expected=condition))
 
@@ -122,6 +125,7 @@ def update_user(raw_id: str) -> tuple[Response, int]:
 def delete_user(raw_id: str) -> Response:
     no_query()
     user_id = path_id(raw_id, "user")
+    scopes.check_user(current_store(), user_id)
     commands.delete_user(current_store(), lookups(), user_id, meta(), expected=expected(user_stream(user_id)))
     return no_content()
 

@@ -94,22 +94,31 @@ def subscribe() -> None:
     event_appended.connect(on_event_appended)
 
 
-def due(db: Database, until_us: int, offset: int, limit: int) -> list[dict[str, Any]]:
-    """One page of the reminders firing at or before `until_us`, soonest first, ties by task id;
-    each row is the task's tasks_view row plus its `remind_at_us`."""
+def due(db: Database, until_us: int, offset: int, limit: int, *, user_id: int | None = None) -> list[dict[str, Any]]:
+    """One page of the reminders firing at or before `until_us` (of one user's tasks, if given),
+    soonest first, ties by task id; each row is the task's tasks_view row plus its `remind_at_us`."""
+    mine, params = _mine(user_id)
     return list(
         db.query(
-            f"SELECT t.*, r.remind_at_us FROM {NAME} AS r JOIN {tasks.NAME} AS t ON t.task_id = r.task_id"
-            " WHERE r.remind_at_us <= ? ORDER BY r.remind_at_us, r.task_id LIMIT ? OFFSET ?",
-            [until_us, limit, offset],
+            f"SELECT t.*, r.remind_at_us FROM {_JOINED} WHERE r.remind_at_us <= ?{mine}"
+            " ORDER BY r.remind_at_us, r.task_id LIMIT ? OFFSET ?",
+            [until_us, *params, limit, offset],
         )
     )
 
 
-def count_due(db: Database, until_us: int) -> int:
-    """How many reminders `due` can list for `until_us`: the length of every page together."""
-    row = db.execute(f"SELECT count(*) FROM {NAME} WHERE remind_at_us <= ?", [until_us]).fetchone()
-    return int(row[0])
+def count_due(db: Database, until_us: int, *, user_id: int | None = None) -> int:
+    """How many reminders `due` can list for `until_us` (and `user_id`): every page together."""
+    mine, params = _mine(user_id)
+    row = db.execute(f"SELECT count(*) FROM {_JOINED} WHERE r.remind_at_us <= ?{mine}", [until_us, *params])
+    return int(row.fetchone()[0])
+
+
+_JOINED = f"{NAME} AS r JOIN {tasks.NAME} AS t ON t.task_id = r.task_id"
+
+
+def _mine(user_id: int | None) -> tuple[str, list[Any]]:
+    return (" AND t.user_id = ?", [user_id]) if user_id is not None else ("", [])
 
 
 def _reschedule(db: Database, task_id: int, changes: dict[str, dict[str, Any]]) -> None:

@@ -106,12 +106,20 @@ def get(db: Database, task_id: int) -> dict[str, Any] | None:
 
 
 def page(
-    db: Database, status: str | None, sort: str, descending: bool, offset: int, limit: int
+    db: Database,
+    status: str | None,
+    sort: str,
+    descending: bool,
+    offset: int,
+    limit: int,
+    *,
+    user_id: int | None = None,
 ) -> list[dict[str, Any]]:
-    """One page of tasks (of one status, if given) ordered by a `SORTABLE` column, ties by id."""
+    """One page of tasks (of one status, of one user, if given) ordered by a `SORTABLE`
+    column, ties by id."""
     column = SORTABLE.get(sort, "task_id")
     direction = "DESC" if descending else "ASC"
-    where, params = ("WHERE status = ?", [status]) if status else ("", [])
+    where, params = _where(status, user_id)
     return list(
         db.query(
             f"SELECT * FROM {NAME} {where} ORDER BY {column} {direction}, task_id ASC LIMIT ? OFFSET ?",
@@ -120,10 +128,16 @@ def page(
     )
 
 
-def count(db: Database, status: str | None) -> int:
-    """How many tasks (of one status, if given) `page` can list: the length of every page together."""
-    where, params = ("WHERE status = ?", [status]) if status else ("", [])
+def count(db: Database, status: str | None, *, user_id: int | None = None) -> int:
+    """How many tasks (of one status, of one user, if given) `page` can list: every page together."""
+    where, params = _where(status, user_id)
     return int(db.execute(f"SELECT count(*) FROM {NAME} {where}", params).fetchone()[0])
+
+
+def _where(status: str | None, user_id: int | None) -> tuple[str, list[Any]]:
+    conditions = {"status = ?": status, "user_id = ?": user_id}
+    given = {condition: value for condition, value in conditions.items() if value is not None}
+    return ("WHERE " + " AND ".join(given) if given else ""), list(given.values())
 
 
 def ids_of_user(db: Database, user_id: int) -> list[int]:

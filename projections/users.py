@@ -77,21 +77,30 @@ def get(db: Database, user_id: int) -> dict[str, Any] | None:
     return next(db.query(f"SELECT * FROM {NAME} WHERE user_id = ?", [user_id]), None)
 
 
-def page(db: Database, sort: str, descending: bool, offset: int, limit: int) -> list[dict[str, Any]]:
-    """One page of users ordered by a column of `SORTABLE`, ties by id ascending."""
+def page(
+    db: Database, sort: str, descending: bool, offset: int, limit: int, *, user_id: int | None = None
+) -> list[dict[str, Any]]:
+    """One page of users ordered by a column of `SORTABLE`, ties by id ascending; only the
+    user `user_id` if it is given."""
     column = SORTABLE.get(sort, "user_id")
     direction = "DESC" if descending else "ASC"
+    where, params = _only(user_id)
     return list(
         db.query(
-            f"SELECT * FROM {NAME} ORDER BY {column} {direction}, user_id ASC LIMIT ? OFFSET ?",
-            [limit, offset],
+            f"SELECT * FROM {NAME} {where} ORDER BY {column} {direction}, user_id ASC LIMIT ? OFFSET ?",
+            [*params, limit, offset],
         )
     )
 
 
-def count(db: Database) -> int:
-    """How many users there are: the length of every page together."""
-    return int(db.execute(f"SELECT count(*) FROM {NAME}").fetchone()[0])
+def count(db: Database, *, user_id: int | None = None) -> int:
+    """How many users `page` can list (only the user `user_id` if it is given): every page together."""
+    where, params = _only(user_id)
+    return int(db.execute(f"SELECT count(*) FROM {NAME} {where}", params).fetchone()[0])
+
+
+def _only(user_id: int | None) -> tuple[str, list[Any]]:
+    return ("WHERE user_id = ?", [user_id]) if user_id is not None else ("", [])
 
 
 def user_with_email(db: Database, email: str) -> int | None:

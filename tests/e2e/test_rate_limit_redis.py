@@ -1,0 +1,100 @@
+"""Rate limits across worker processes: `taskstore serve --workers 4` with its counters in the
+real Redis on 127.0.0.1:6379 allows the limit once, not once per worker; the same server with
+per-process memory counters (the control) lets more through, so the load did reach several
+workers."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.e2e.live import LiveServer, Reply, send, start_server
+
+pytestmark = pytest.mark.e2e
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+LIMIT = 20
+REQUESTS = 100
+CONNECTIONS = 10
+WORKERS = "4"
+CONTROL_ROUNDS = 10
+TOKENS = "probe:probe-secret,load:load-secret"  # start_server's probes use `probe`; the load counts alone
+
+
+@pytest.fixture
+def prefix() -> Iterator[str]:
+    """A key prefix no one else uses; its keys are deleted afterwards."""
+    name = f"taskstore-e2e-{uuid.uuid4().hex}"
+    client = redis.Redis.from_url(REDIS_URL)
+    yield name
+    for key in client.scan_iter(match=f"*{name}*"):
+        client.delete(key)
+    client.close()
+
+
+def serving(workdir: Path, storage: str, prefix: str) -> LiveServer:
+    environment = {
+        "TASKSTORE_RATE_LIMIT": f"{LIMIT} per minute",
+        "TASKSTORE_RATE_LIMIT_STORAGE": storage,
+        "TASKSTORE_RATE_LIMIT_PREFIX": prefix,
+    }
+    return start_server(
+        workdir, tokens=TOKENS, token="probe-secret", extra=("--workers", WORKERS), environment=environment
+    )
+
+
+def hammer(server: LiveServer, requests: int = REQUESTS) -> list[Reply]:
+    """`requests` GET /users with the `load` token over CONNECTIONS parallel connections, each
+    request on a new connection so they spread over the workers."""
+
+    def one(_: int) -> Reply:
+        conn = server.connection()
+        try:
+            return send(conn, "GET", "/users", None, "load-secret")
+        finally:
+            conn.close()
+
+    with ThreadPoolExecutor(CONNECTIONS) as pool:
+        return list(pool.map(one, range(requests)))
+
+
+def test_four_workers_sharing_redis_allow_the_limit_exactly_once(tmp_path: Path, prefix: str) -> None:
+    server = serving(tmp_path, REDIS_URL, prefix)
+    try:
+        replies = hammer(server)
+    finally:
+        server.stop()
+    statuses = Counter(reply.status for reply in replies)
+    assert statuses == {200: LIMIT, 429: REQUESTS - LIMIT}, statuses
+    for reply in replies:
+        assert reply.headers["x-ratelimit-limit"] == str(LIMIT)
+        if reply.status == 429:
+            assert reply.body["code"] == "RATE_LIMIT_EXCEEDED"
+            assert 1 <= int(reply.headers["retry-after"]) <= 60
+            assert reply.headers["x-ratelimit-remaining"] == "0"
+    # Remaining is read just after counting, so concurrent requests may already have lowered it.
+    remaining = [int(r.headers["x-ratelimit-remaining"]) for r in replies if r.status == 200]
+    assert all(0 <= left < LIMIT for left in remaining), remaining
+    assert any(prefix in key.decode() for key in redis.Redis.from_url(REDIS_URL).scan_iter(match=f"*{prefix}*"))
+
+
+def test_without_redis_each_worker_counts_alone_and_lets_more_through(tmp_path: Path, prefix: str) -> None:
+    """The control: the same load does reach several workers. Which worker accepts a connection
+    is the kernel's choice, so it sends rounds of requests until a second worker has answered
+    (each worker allows LIMIT on its own), at most CONTROL_ROUNDS of them."""
+    server = serving(tmp_path, "memory://", prefix)
+    try:
+        allowed, sent = 0, 0
+        while allowed <= LIMIT and sent < REQUESTS * CONTROL_ROUNDS:
+            allowed += sum(reply.status == 200 for reply in hammer(server))
+            sent += REQUESTS
+    finally:
+        server.stop()
+    print(f"memory:// with {WORKERS} workers let {allowed} of {sent} through (limit {LIMIT})")
+    assert LIMIT < allowed <= LIMIT * int(WORKERS), allowed
