@@ -52,24 +52,3 @@ def documented(operation_id: str, summary: str, tag: str, **details: object) -> 
 def operation_of(view: object) -> Operation | None:
     found = getattr(view, "taskstore_operation", None)
     return found if isinstance(found, Operation) else None
-
-
-#: Routes the service serves whose views are not documented beside them yet, by (method, path).
-PENDING: dict[tuple[str, str], Operation] = {
-    ("GET", "/healthz"): Operation(
-        "getHealthz",
-        "The process is up",
-        "service",
-        description="Answers 200 while the process runs; needs no token.",
-        public=True,
-    ),
-    ("GET", "/readyz"): Operation(
-        "getReadyz",
-        "The service is ready",
-        "service",
-        description="Answers 200 when the database is reachable and every read model has caught up "
-        "with the log, else 503; needs no token.",
-        public=True,
-        errors=(503,),
-    ),
-}

@@ -61,7 +61,9 @@ class EventFeedQuerySchema(Schema):
             EVENT_TYPES, error=err("INVALID_FIELD", "Unknown event type", f"must be one of {EVENT_TYPE_NAMES}")
         ),
     )
-    stream_id = StreamId(data_key="streamId", load_default=None, error_messages=CODES)
+    stream_id = StreamId(
+        data_key="streamId", load_default=None, error_messages=CODES, metadata={"pattern": "^(task|user)-[0-9]+$"}
+    )
 
 
 history_query = HistoryQuerySchema()

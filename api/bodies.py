@@ -140,7 +140,7 @@ class ReminderListSchema(Schema):
 class ErrorDetailSchema(Schema):
     field = fields.String(required=True)
     reason = fields.String(required=True)
-    location = fields.String(required=True, validate=validate.OneOf(["body", "query", "path"]))
+    location = fields.String(required=True, validate=validate.OneOf(["body", "query", "path", "header"]))
 
 
 class ErrorSchema(Schema):
@@ -149,4 +149,17 @@ class ErrorSchema(Schema):
     code = fields.String(required=True, validate=validate.OneOf(ALL_CODES))
     message = fields.String(required=True)
     details = fields.List(fields.Nested(ErrorDetailSchema), validate=validate.Length(min=1))
+    missed = fields.List(
+        fields.Nested(HistoryEntrySchema),
+        metadata={"description": "Only on a 412: the history entries after the version If-Match named."},
+    )
     request_id = fields.String(data_key="requestId", required=True, validate=validate.Regexp(REQUEST_ID_PATTERN))
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(["ok"]))
+
+
+class ReadySchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(["ready"]))
+    position = fields.Integer(required=True, metadata={"description": "The end of the log the read models stand at."})

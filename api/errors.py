@@ -54,6 +54,7 @@ CODES_FOR_STATUS: dict[int, tuple[str, ...]] = {
     422: ("IDEMPOTENCY_KEY_REUSED",),
     429: ("RATE_LIMIT_EXCEEDED",),
     500: ("SERVER_ERROR",),
+    503: ("NOT_READY",),
 }
 ALL_CODES = list(dict.fromkeys(code for codes in CODES_FOR_STATUS.values() for code in codes))
 

@@ -14,7 +14,9 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, jsonify
 
+from api.apidoc import documented
 from api.auth import public
+from api.bodies import HealthSchema, ReadySchema
 from api.config import Config
 from api.errors import ApiError
 from api.http import no_query
@@ -27,6 +29,14 @@ PROBE_TIMEOUT = 2.0  # seconds; a reader waits only while a checkpoint of the WA
 
 @bp.get("/healthz")
 @public
+@documented(
+    "getHealthz",
+    "The process is up",
+    "service",
+    description="Answers 200 while the process runs; needs no token.",
+    out=HealthSchema,
+    public=True,
+)
 def healthz() -> tuple[Response, int]:
     """The process is up and serving requests; says nothing about the database."""
     no_query()
@@ -35,6 +45,16 @@ def healthz() -> tuple[Response, int]:
 
 @bp.get("/readyz")
 @public
+@documented(
+    "getReadyz",
+    "The service is ready",
+    "service",
+    description="Answers 200 when the database is reachable and every read model has caught up "
+    "with the log, else 503 NOT_READY; needs no token.",
+    out=ReadySchema,
+    public=True,
+    errors=(503,),
+)
 def readyz() -> tuple[Response, int]:
     """Ready when the log can be read and each read model's checkpoint is at its end.
     Raises ApiError 503 NOT_READY naming what is missing or behind."""

@@ -16,7 +16,7 @@ from flask import Flask
 from marshmallow import Schema, fields, validate
 
 from api import bodies, schemas
-from api.apidoc import PENDING, Operation, operation_of
+from api.apidoc import Operation, operation_of
 from api.errors import CODES_FOR_STATUS
 from api.openapi_parts import ERROR_HEADERS, EVERY_RESPONSE, HEADERS, REQUEST_HEADERS, error_statuses, path_parameter
 from taskstore.events import TaskStatus
@@ -27,7 +27,7 @@ NAMES = re.compile(r"<[^>]+>")
 
 
 def build(app: Flask) -> dict[str, Any]:
-    """The API document of `app`'s routes (and of `PENDING` routes not served by a documented view)."""
+    """The API document of `app`'s routes."""
     plugin = MarshmallowPlugin()
     spec = APISpec(
         title="taskstore: the Task Management API",
@@ -59,18 +59,13 @@ def build(app: Flask) -> dict[str, Any]:
 
 
 def _operations(app: Flask) -> Any:
-    """(method, OpenAPI path, Operation) of every documented view, then the pending ones."""
-    seen = set()
+    """(method, OpenAPI path, Operation) of every documented view."""
     for rule in app.url_map.iter_rules():
         op = operation_of(app.view_functions[rule.endpoint])
         if op is None:
             continue
         path = _openapi_path(rule.rule, op.path)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            seen.add((method, path))
-            yield method, path, op
-    for (method, path), op in PENDING.items():
-        if (method, path) not in seen:
             yield method, path, op
 
 
@@ -109,14 +104,19 @@ def _operation(method: str, op: Operation, by_id: dict[str, Operation], query: l
     if op.body is not None:
         out["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(op.body)}}}
     for status in error_statuses(method, op):
-        out["responses"][str(status)] = _error_ref(status)
+        out["responses"][str(status)] = (
+            _error_response(status, CODES_FOR_STATUS[status], op.public)
+            if (op.public and status in CODES_FOR_STATUS)
+            else _error_ref(status)
+        )
     if op.public:
         out["security"] = []
     return out
 
 
 def _success(op: Operation, by_id: dict[str, Operation]) -> dict[str, Any]:
-    headers = {name: {"$ref": f"#/components/headers/{name}"} for name in (*EVERY_RESPONSE, *op.response_headers)}
+    names = (*_every_response(op.public), *op.response_headers)
+    headers = {name: {"$ref": f"#/components/headers/{name}"} for name in names}
     response: dict[str, Any] = {"description": op.summary, "headers": headers}
     if op.out is not None:
         response["content"] = {op.media_type: {"schema": _ref(op.out)}}
@@ -140,8 +140,14 @@ def _error_ref(status: int) -> dict[str, Any]:
     return {"description": f"Status {status}", "content": {"application/json": {"schema": {"type": "object"}}}}
 
 
-def _error_response(status: int, codes: tuple[str, ...]) -> dict[str, Any]:
-    names = (*EVERY_RESPONSE, *ERROR_HEADERS.get(status, ()))
+def _every_response(public: bool) -> tuple[str, ...]:
+    """The headers on every response of an operation: a public one is not rate limited, so it
+    carries no X-RateLimit-* headers."""
+    return ("X-Request-Id",) if public else EVERY_RESPONSE
+
+
+def _error_response(status: int, codes: tuple[str, ...], public: bool = False) -> dict[str, Any]:
+    names = (*_every_response(public), *ERROR_HEADERS.get(status, ()))
     return {
         "description": "The error envelope; `code` is one of " + ", ".join(f"`{code}`" for code in codes),
         "headers": {name: {"$ref": f"#/components/headers/{name}"} for name in names},
@@ -163,6 +169,8 @@ OUTPUTS = (
     bodies.FeedPageSchema,
     bodies.TaskStatsSchema,
     bodies.ReminderListSchema,
+    bodies.HealthSchema,
+    bodies.ReadySchema,
 )
 
 

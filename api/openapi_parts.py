@@ -52,7 +52,7 @@ REQUEST_HEADERS = {
         "required": False,
         "description": "A retry with the same key and body returns the original response and creates nothing; "
         "the same key with another body is 422.",
-        "schema": _TEXT,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
     },
 }
 

@@ -32,12 +32,15 @@ def tagged(result: tuple[Response, int], stream_id: str, version: int) -> tuple[
 
 
 def expected(stream_id: str) -> Expected:
-    """The versions of `stream_id` the request's If-Match accepts: None without the header or
-    with `*`; otherwise those its strong tags name (none at all, so never met, if no tag does)."""
-    if "If-Match" not in request.headers or request.if_match.star_tag:
-        return None
+    """The versions of `stream_id` the request's If-Match accepts: None without the header, with
+    an empty one or with `*`; otherwise those its strong tags name (none at all, so never met,
+    if no tag does)."""
+    if not request.headers.get("If-Match", "").strip() or request.if_match.star_tag:
+        return None  # no header, an empty one (a list of no tags), or `*`
     versions: set[int] = set()
     for tag in request.if_match.as_set():  # strong tags only
+        if not tag:  # `""` names no version
+            continue
         stream, _, rest = tag.rpartition(".")
         match = _VERSION.fullmatch(rest)
         if stream == stream_id and match:

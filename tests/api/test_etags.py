@@ -204,3 +204,24 @@ def _without_missed(response: TestResponse) -> TestResponse:
     del body["missed"]
     response.set_data(response.json_module.dumps(body))
     return response
+
+
+@pytest.mark.parametrize("path", ["/tasks/{task}", "/users/{user}"])
+def test_an_empty_entity_tag_names_no_version_and_is_412_not_a_crash(
+    client: FlaskClient, db_path: Path, task: dict[str, Any], path: str
+) -> None:
+    url = path.format(task=task["taskId"], user=task["userId"])
+    before = event_count(db_path)
+    body = {"taskTitle": "Mine"} if "tasks" in url else {"firstName": "Mine"}
+    response = client.patch(url, json=body, headers={"If-Match": '""'})
+    assert response.status_code == 412, response.get_json()
+    assert list(response.get_json()) == MISSED_KEYS
+    assert response.get_json()["code"] == "PRECONDITION_FAILED"
+    assert event_count(db_path) == before
+
+
+def test_an_empty_if_match_header_is_no_precondition(client: FlaskClient, task: dict[str, Any]) -> None:
+    path = f"/tasks/{task['taskId']}"
+    response = client.patch(path, json={"taskTitle": "Mine"}, headers={"If-Match": " "})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["taskTitle"] == "Mine"
