@@ -66,7 +66,7 @@ def main() -> None:
     store.db.close()
     print(f"log of {last} events, {len(task_ids)} live tasks of {ever} ever created, at {path}")
 
-    app = create_app(Config(database=str(path), tokens=(Token(name="bench", secret="b"),)))
+    app = create_app(Config(database=str(path), tokens=(Token(name="bench", secret="b"),), access_log=False))
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = "Bearer b"
     rng = random.Random(11)
