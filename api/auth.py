@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from flask import Flask, Response, current_app, g, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from api import limits, tokens
 from api.config import Config
@@ -53,7 +54,15 @@ def public(view: View) -> View:
 
 
 def is_public() -> bool:
-    view = current_app.view_functions.get(request.endpoint or "")
+    """Whether the request is for a public view, or for a public path with a method it does not
+    take (that is a 405 for anyone, not a 401 or a 403 first)."""
+    endpoint = request.endpoint
+    if endpoint is None and isinstance(request.routing_exception, MethodNotAllowed):
+        try:
+            endpoint, _ = current_app.url_map.bind_to_environ(request.environ).match(method="GET")
+        except HTTPException:
+            return False
+    view = current_app.view_functions.get(endpoint or "")
     return bool(getattr(view, "taskstore_public", False))
 
 

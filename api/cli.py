@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from api import ops, prepare_database, tokens
+from api.config import Config
 from api.sample import load_sample
 from api.token_commands import tokens_group
 from projections import replay
@@ -60,6 +61,13 @@ def serve(
             "`taskstore tokens create NAME`; the service never accepts requests without one"
         )
     prepare_database(config.database)
+    _refuse_shared_names(config)
+    if workers > 1 and config.rate_limit and config.rate_limit_storage.startswith("memory"):
+        click.echo(
+            f"Warning: {workers} workers counting rate limits in memory allow up to {workers} times the limit; "
+            "set TASKSTORE_RATE_LIMIT_STORAGE to a Redis URL.",
+            err=True,
+        )
     replay.subscribe_all()
     store = EventStore(open_database(config.database))
     if store.last_position() == 0 and not no_sample_data:
@@ -72,6 +80,22 @@ def serve(
         click.echo(f"Accepting the development token {DEV_TOKEN}: fine on this machine, never in production.")
     click.echo(f"Serving {config.database} on http://{host}:{port} with {workers} worker(s) x {threads} threads.")
     run_server(config, host, port, workers, threads)
+
+
+def _refuse_shared_names(config: Config) -> None:
+    """Raises UsageError if an issued token and a TASKSTORE_TOKENS token share a name: they
+    would share an actor name, a rate-limit counter and idempotency keys."""
+    db = open_database(config.database)
+    try:
+        shared = tokens.names_in_use(db) & {token.name for token in config.tokens}
+    finally:
+        db.close()
+    if shared:
+        names = ", ".join(sorted(shared))
+        raise click.UsageError(
+            f"TASKSTORE_TOKENS and the issued tokens both use the name(s) {names}: "
+            "rename the TASKSTORE_TOKENS entry or revoke the issued token"
+        )
 
 
 def _issued_tokens(path: str) -> bool:

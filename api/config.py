@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from limits import parse_many
+from limits.storage import SCHEMES as STORAGE_SCHEMES  # type: ignore[attr-defined]  # its registry of schemes
 
 DEFAULT_RATE_LIMIT = "600 per minute"
 
@@ -45,7 +46,7 @@ class Config:
             read_timeout=float(env.get("TASKSTORE_READ_TIMEOUT") or cls.read_timeout),
             access_log=parse_switch("TASKSTORE_ACCESS_LOG", env.get("TASKSTORE_ACCESS_LOG"), cls.access_log),
             rate_limit=parse_rate_limit(env.get("TASKSTORE_RATE_LIMIT") or DEFAULT_RATE_LIMIT),
-            rate_limit_storage=env.get("TASKSTORE_RATE_LIMIT_STORAGE") or cls.rate_limit_storage,
+            rate_limit_storage=parse_storage(env.get("TASKSTORE_RATE_LIMIT_STORAGE") or cls.rate_limit_storage),
             rate_limit_prefix=env.get("TASKSTORE_RATE_LIMIT_PREFIX") or cls.rate_limit_prefix,
         )
 
@@ -67,10 +68,22 @@ def parse_rate_limit(text: str) -> str | None:
     if text.strip().lower() == "off":
         return None
     try:
-        parse_many(text)
+        limits = parse_many(text)
     except ValueError as exc:
         raise ValueError(f"TASKSTORE_RATE_LIMIT {text!r} is not a rate limit such as '600 per minute'") from exc
+    if any(limit.amount < 1 for limit in limits):
+        raise ValueError(f"TASKSTORE_RATE_LIMIT {text!r} allows no request at all; use 'off' for no limit")
     return text.strip()
+
+
+def parse_storage(text: str) -> str:
+    """A rate-limit storage URL of a scheme the limits library knows (memory://, redis://...)."""
+    scheme = text.partition("://")[0]
+    if "://" not in text or scheme not in STORAGE_SCHEMES:
+        raise ValueError(
+            f"TASKSTORE_RATE_LIMIT_STORAGE {text!r} is not a storage URL such as memory:// or redis://host:6379/0"
+        )
+    return text
 
 
 def parse_tokens(text: str) -> tuple[Token, ...]:
@@ -88,5 +101,7 @@ def parse_tokens(text: str) -> tuple[Token, ...]:
             name, secret = "token-" + hashlib.sha256(entry.encode()).hexdigest()[:8], entry
         if not name or not secret:
             raise ValueError(f"TASKSTORE_TOKENS entry {entry!r} needs a name and a token")
+        if name == "sample-data":  # the actor of the sample data (api.tokens.RESERVED_NAMES)
+            raise ValueError(f"TASKSTORE_TOKENS entry {entry!r}: the name sample-data is the service's own")
         tokens.append(Token(name=name, secret=secret))
     return tuple(tokens)

@@ -29,7 +29,9 @@ from taskstore.commands import retrying
 HEADER = "Idempotency-Key"
 RETENTION = timedelta(hours=24)
 TABLE = "idempotency_keys"
-_KEY = re.compile(r"[\x20-\x7e]{1,255}")
+# Printable ASCII but the comma: a server joins a header given twice with commas, so a key
+# holding one could be two keys that no retry would send together again.
+_KEY = re.compile(r"[\x20-\x2b\x2d-\x7e]{1,255}")
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (
     actor TEXT NOT NULL,
@@ -79,7 +81,7 @@ def _key() -> str | None:
         raise ApiError(
             400,
             "INVALID_FIELD",
-            f"The `{HEADER}` header must be 1 to 255 printable ASCII characters",
+            f"The `{HEADER}` header must be 1 to 255 printable ASCII characters, no comma, given once",
             [{"field": HEADER, "reason": "Invalid idempotency key", "location": "header"}],
         )
     return key

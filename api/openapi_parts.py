@@ -52,7 +52,7 @@ REQUEST_HEADERS = {
         "required": False,
         "description": "A retry with the same key and body returns the original response and creates nothing; "
         "the same key with another body is 422.",
-        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -+\\--~]+$"},
     },
 }
 
@@ -70,9 +70,9 @@ def path_parameter(name: str) -> dict[str, Any]:
 
 def error_statuses(method: str, op: Operation) -> list[int]:
     """The error statuses `op` can answer: from its inputs, its method and whether it needs a token."""
-    found = {400, 405, 429, 500, *op.errors}  # 400: every route refuses unknown query parameters
-    if not op.public:
-        found |= {401, 403}
+    found = {400, 405, 500, *op.errors}  # 400: every route refuses unknown query parameters
+    if not op.public:  # a public route needs no token and is not rate limited
+        found |= {401, 403, 429}
     if op.path:
         found.add(404)
     if op.body is not None:

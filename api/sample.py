@@ -11,7 +11,7 @@ from projections.replay import ViewLookups
 from taskstore import commands
 from taskstore.store import EventStore, Meta
 
-SAMPLE_ACTOR = "sample-data"
+SAMPLE_ACTOR = "sample-data"  # reserved: api.tokens.RESERVED_NAMES
 
 
 def load_sample(store: EventStore, path: Path) -> tuple[int, int]:

@@ -47,6 +47,8 @@ def create(name: str, read_only: bool, user_id: int | None, expires_in: str | No
     config = ops.config_for(db_path)
     if not NAME_PATTERN.fullmatch(name):
         raise click.ClickException(f"the name {name!r} must be 1 to 64 letters, digits, '.', '_' or '-'")
+    if name in tokens.RESERVED_NAMES:
+        raise click.ClickException(f"the name {name!r} is the service's own actor name; choose another")
     if any(token.name == name for token in config.tokens):
         raise click.ClickException(f"the name {name!r} is already used by a token in TASKSTORE_TOKENS")
     now = datetime.now(UTC)
@@ -102,12 +104,13 @@ def revoke(name: str, db_path: str | None) -> None:
     path = _prepared(db_path)
     db = open_database(path)
     try:
-        found = tokens.revoke(db, name, datetime.now(UTC))
+        before = tokens.find_by_name(db, name)
+        tokens.revoke(db, name, datetime.now(UTC))
     finally:
         db.close()
-    if not found:
+    if before is None:
         raise click.ClickException(f"there is no token named {name!r} in {path}")
-    click.echo(f"Revoked token {name!r}.")
+    click.echo(f"Token {name!r} was already revoked." if before.revoked_at else f"Revoked token {name!r}.")
 
 
 def _prepared(db_path: str | None) -> str:

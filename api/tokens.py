@@ -80,6 +80,17 @@ def issue(
     return f"{PREFIX}_{token_id}_{secret}"
 
 
+#: Actor names the service itself records, which no token may take.
+RESERVED_NAMES = frozenset({"sample-data"})
+
+
+def names_in_use(db: Database) -> set[str]:
+    """The names of the issued tokens that are not revoked (a revoked one can no longer act)."""
+    if not db[NAME].exists():
+        return set()
+    return {row[0] for row in db.execute(f"SELECT name FROM {NAME} WHERE revoked_at IS NULL")}
+
+
 def revoke(db: Database, name: str, now: datetime) -> bool:
     """Mark the token revoked (a revoked one keeps its first revocation time); False if there is none."""
     with db.atomic():
