@@ -24,6 +24,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.update(MAX_CONTENT_LENGTH=config.max_body_bytes, PROVIDE_AUTOMATIC_OPTIONS=False)
     app.extensions["taskstore.config"] = config
     prepare_database(config.database)
+    check_token_names(config)
     replay.subscribe_all()
     if config.access_log:
         access_log.init_app(app)  # first, so its line covers every other hook
@@ -38,6 +39,15 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(docs.bp)
     app.register_blueprint(health.bp)
     return app
+
+
+def check_token_names(config: Config) -> None:
+    """Raises ValueError if a configured token shares its name with an issued one."""
+    db = open_database(config.database)
+    try:
+        tokens.refuse_shared_names(db, {token.name for token in config.tokens})
+    finally:
+        db.close()
 
 
 def prepare_database(path: str) -> None:

@@ -12,9 +12,8 @@ from api.apidoc import documented
 from api.bodies import FeedPageSchema, TaskHistorySchema, UserHistorySchema
 from api.errors import ApiError
 from api.http import current_store, path_id, query
-from api.pagination import paged
+from api.pagination import paged, window
 from api.schemas import CODES, PageQuerySchema, QueryInt, Text, ascii_int, err, wire_name
-from api.users import _window
 from taskstore import codec, history
 from taskstore.commands import MAX_ID
 from taskstore.errors import NotFound
@@ -72,7 +71,7 @@ HISTORY_OUT = {"task": TaskHistorySchema(), "user": UserHistorySchema()}
 feed_out = FeedPageSchema()
 
 
-@bp.get("/tasks/<id:raw_id>/history")
+@bp.get("/tasks/<raw_id>/history")
 @documented(
     "getTaskHistory",
     "A task's history, deleted tasks included",
@@ -85,7 +84,7 @@ def task_history(raw_id: str) -> tuple[Response, int]:
     return _history("task", raw_id)
 
 
-@bp.get("/users/<id:raw_id>/history")
+@bp.get("/users/<raw_id>/history")
 @documented(
     "getUserHistory",
     "A user's history, deleted users included",
@@ -132,7 +131,7 @@ def _history(kind: str, raw_id: str) -> tuple[Response, int]:
         raise NotFound(f"{kind.capitalize()} {resource_id} not found")
     task = fold_task(r.event for r in records) if kind == "task" else None
     scopes.check_owner(resource_id if task is None else task.user_id)
-    offset, limit = _window(q)
+    offset, limit = window(q)
     entries = history.history(records[offset : offset + limit])
     body = HISTORY_OUT[kind].dump({f"{kind}_id": resource_id, "history": entries})
     return paged((jsonify(body), 200), len(records), q)

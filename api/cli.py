@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from api import ops, prepare_database, tokens
+from api import check_token_names, ops, prepare_database, tokens
 from api.config import Config
 from api.sample import load_sample
 from api.token_commands import tokens_group
@@ -83,19 +83,12 @@ def serve(
 
 
 def _refuse_shared_names(config: Config) -> None:
-    """Raises UsageError if an issued token and a TASKSTORE_TOKENS token share a name: they
-    would share an actor name, a rate-limit counter and idempotency keys."""
-    db = open_database(config.database)
+    """Raises UsageError if an issued token and a TASKSTORE_TOKENS token share a name (before
+    the workers start, which would refuse it too, with a traceback)."""
     try:
-        shared = tokens.names_in_use(db) & {token.name for token in config.tokens}
-    finally:
-        db.close()
-    if shared:
-        names = ", ".join(sorted(shared))
-        raise click.UsageError(
-            f"TASKSTORE_TOKENS and the issued tokens both use the name(s) {names}: "
-            "rename the TASKSTORE_TOKENS entry or revoke the issued token"
-        )
+        check_token_names(config)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
 
 
 def _issued_tokens(path: str) -> bool:

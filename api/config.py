@@ -92,7 +92,7 @@ def parse_tokens(text: str) -> tuple[Token, ...]:
     A bare token is named `token-` and the first 8 hex digits of its SHA-256, so the
     log can say who acted without ever holding the token itself.
     """
-    tokens = []
+    tokens: list[Token] = []
     for entry in (part.strip() for part in text.split(",")):
         if not entry:
             continue
@@ -103,5 +103,7 @@ def parse_tokens(text: str) -> tuple[Token, ...]:
             raise ValueError(f"TASKSTORE_TOKENS entry {entry!r} needs a name and a token")
         if name == "sample-data":  # the actor of the sample data (api.tokens.RESERVED_NAMES)
             raise ValueError(f"TASKSTORE_TOKENS entry {entry!r}: the name sample-data is the service's own")
+        if any(t.name == name or t.secret == secret for t in tokens):
+            raise ValueError(f"TASKSTORE_TOKENS gives the name {name!r} or its token twice; each must be unique")
         tokens.append(Token(name=name, secret=secret))
     return tuple(tokens)

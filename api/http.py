@@ -3,7 +3,6 @@ query, its path ids, and schema loading that turns marshmallow errors into the e
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Response, current_app, g, jsonify, request
@@ -17,6 +16,7 @@ from api.errors import ApiError
 from api.schemas import ascii_int
 from projections import asof
 from projections.replay import ViewLookups
+from taskstore import strict_json
 from taskstore.commands import MAX_ID
 from taskstore.database import open_database
 from taskstore.errors import NotFound
@@ -27,8 +27,9 @@ _REPEATED = "INVALID_FIELD|Repeated parameter|is given more than once"
 
 
 class ResourceId(BaseConverter):
-    """A path segment naming one resource: anything but the name of a fixed route beside it
-    (`/tasks/stats`), so `PATCH /tasks/stats` is a 405 of that route, not a bad task id."""
+    """A path segment naming one task in /tasks/<id>: anything but the name of the fixed route
+    beside it (`/tasks/stats`), so `PATCH /tasks/stats` is a 405 of that route, not a bad task
+    id. Elsewhere (`/users/stats`, `/tasks/stats/history`) `stats` is an id like any other: a 400."""
 
     regex = r"(?!stats\Z)[^/]+"
     part_isolating = True
@@ -52,7 +53,12 @@ def close_store(_: BaseException | None = None) -> None:
 def views(point: asof.Point | None) -> Database:
     """The database to read the read models from: the live one, or one as of an earlier point of the log."""
     store = current_store()
-    return store.db if point is None else asof.views_at(store, asof.resolve(store, point))
+    if point is None:
+        return store.db
+    position = asof.resolve(store, point)
+    if position == store.last_position():  # the end of the log is now: the live tables hold it
+        return store.db
+    return asof.views_at(store, position)
 
 
 def lookups() -> ViewLookups:
@@ -75,8 +81,8 @@ def json_body() -> Any:
     if not raw.strip():
         raise ApiError(400, "INVALID_FORMAT", "The body is empty; it must be a JSON object")
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
-    except _RepeatedKey as exc:
+        return strict_json.loads(raw.decode("utf-8"))
+    except strict_json.RepeatedKey as exc:
         raise ApiError(400, "INVALID_FORMAT", f"The body gives the key `{exc}` more than once") from exc
     except (ValueError, RecursionError) as exc:
         raise ApiError(400, "INVALID_FORMAT", "The body is not valid JSON") from exc
@@ -188,20 +194,3 @@ def _split(name: str, text: str, location: str) -> dict[str, str]:
         "reason": reason,
         "location": location,
     }
-
-
-class _RepeatedKey(ValueError):
-    pass
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in obj:
-            raise _RepeatedKey(key)
-        obj[key] = value
-    return obj
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")

@@ -14,7 +14,15 @@ from urllib.parse import quote, urlencode
 
 from flask import Response, request
 
+from taskstore.commands import MAX_ID
+
 Listed = tuple[Response, int]
+
+
+def window(q: dict[str, Any]) -> tuple[int, int]:
+    """(offset, limit) of the page `_page`/`_perPage` name; a page past any possible end reads nothing."""
+    offset = q["page"] * q["per_page"]
+    return min(offset, MAX_ID), q["per_page"]
 
 
 def paged(result: Listed, total: int, q: dict[str, Any]) -> Listed:

@@ -11,9 +11,8 @@ from api import scopes
 from api.apidoc import documented
 from api.bodies import ReminderListSchema, TaskStatsSchema
 from api.http import current_store, no_query, query
-from api.pagination import paged
+from api.pagination import paged, window
 from api.schemas import ReminderListQuerySchema
-from api.users import _window
 from projections import by_status, durations, reminders
 from taskstore.dates import instant_us, moment_us, utc_text
 from taskstore.events import TaskStatus
@@ -41,7 +40,7 @@ def list_reminders() -> tuple[Response, int]:
     now_us = moment_us(datetime.now(UTC))
     until_us = now_us if q["until"] is None else instant_us(q["until"])
     db, mine = current_store().db, scopes.bound_user()
-    rows = reminders.due(db, until_us, *_window(q), user_id=mine)
+    rows = reminders.due(db, until_us, *window(q), user_id=mine)
     body = reminders_out.dump({"reminders": [_reminder(row, now_us) for row in rows]})
     return paged((jsonify(body), 200), reminders.count_due(db, until_us, user_id=mine), q)
 

@@ -8,10 +8,9 @@ from api import idempotency, scopes
 from api.apidoc import documented
 from api.bodies import TaskListSchema
 from api.http import current_store, json_body, meta, no_content, no_query, path_id, query, respond, validated, views
-from api.pagination import paged
+from api.pagination import paged, window
 from api.preconditions import expected, tagged
 from api.schemas import AsOfQuerySchema, TaskCreateSchema, TaskListQuerySchema, TaskSchema, TaskUpdateSchema
-from api.users import _window
 from projections import asof, tasks
 from taskstore import commands
 from taskstore.errors import NotFound
@@ -40,7 +39,7 @@ def list_tasks() -> tuple[Response, int]:
     sort = q["sort"] or "taskId"
     status = None if q["status"] is None else str(q["status"])
     db, mine = views(q["as_of"]), scopes.bound_user()
-    rows = tasks.page(db, status, sort.lstrip("-"), sort.startswith("-"), *_window(q), user_id=mine)
+    rows = tasks.page(db, status, sort.lstrip("-"), sort.startswith("-"), *window(q), user_id=mine)
     body = jsonify({"tasks": task_out.dump(rows, many=True)})
     return paged((body, 200), tasks.count(db, status, user_id=mine), q)
 

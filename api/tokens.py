@@ -91,6 +91,18 @@ def names_in_use(db: Database) -> set[str]:
     return {row[0] for row in db.execute(f"SELECT name FROM {NAME} WHERE revoked_at IS NULL")}
 
 
+def refuse_shared_names(db: Database, configured: set[str]) -> None:
+    """Raises ValueError if an issued, unrevoked token has the name of a configured
+    (TASKSTORE_TOKENS) one: the two would share an actor, a rate-limit counter and
+    idempotency keys."""
+    shared = names_in_use(db) & configured
+    if shared:
+        raise ValueError(
+            f"TASKSTORE_TOKENS and the issued tokens both use the name(s) {', '.join(sorted(shared))}: "
+            "rename the TASKSTORE_TOKENS entry or revoke the issued token"
+        )
+
+
 def revoke(db: Database, name: str, now: datetime) -> bool:
     """Mark the token revoked (a revoked one keeps its first revocation time); False if there is none."""
     with db.atomic():

@@ -20,7 +20,7 @@ from api.http import (
     validated,
     views,
 )
-from api.pagination import paged
+from api.pagination import paged, window
 from api.preconditions import expected, tagged
 from api.schemas import AsOfQuerySchema, UserCreateSchema, UserListQuerySchema, UserSchema, UserUpdateSchema
 from projections import asof, users
@@ -50,7 +50,7 @@ def list_users() -> tuple[Response, int]:
     q = query(user_list)
     sort = q["sort"] or "userId"
     db, mine = views(q["as_of"]), scopes.bound_user()
-    rows = users.page(db, sort.lstrip("-"), sort.startswith("-"), *_window(q), user_id=mine)
+    rows = users.page(db, sort.lstrip("-"), sort.startswith("-"), *window(q), user_id=mine)
     return paged((jsonify({"users": user_out.dump(rows, many=True)}), 200), users.count(db, user_id=mine), q)
 
 
@@ -72,7 +72,7 @@ def create_user() -> tuple[Response, int]:
     return idempotency.once(lambda: _tagged(commands.create_user(current_store(), lookups(), fields, meta()), 201))
 
 
-@bp.get("/<id:raw_id>")
+@bp.get("/<raw_id>")
 @documented(
     "getUser",
     "Get a user, now or as of an earlier point",
@@ -94,7 +94,7 @@ def get_user(raw_id: str) -> tuple[Response, int]:
     return tagged(respond(user_out, found), user_stream(user_id), version)
 
 
-@bp.patch("/<id:raw_id>")
+@bp.patch("/<raw_id>")
 @documented(
     "updateUser",
     "Change some of a user's fields",
@@ -113,7 +113,7 @@ def update_user(raw_id: str) -> tuple[Response, int]:
     return _tagged(commands.update_user(current_store(), lookups(), user_id, fields, meta(), expected=condition))
 
 
-@bp.delete("/<id:raw_id>")
+@bp.delete("/<raw_id>")
 @documented(
     "deleteUser",
     "Delete a user and the user's tasks",
@@ -132,9 +132,3 @@ def delete_user(raw_id: str) -> Response:
 
 def _tagged(user: User, status: int = 200) -> tuple[Response, int]:
     return tagged(respond(user_out, user, status), user.stream_id, user.version)
-
-
-def _window(q: dict[str, int]) -> tuple[int, int]:
-    """(offset, limit) of the page; a page past any possible end reads nothing."""
-    offset = q["page"] * q["per_page"]
-    return min(offset, commands.MAX_ID), q["per_page"]

@@ -20,6 +20,7 @@ from sqlite_utils import Database
 
 from projections import checkpoints
 from taskstore.dates import moment_us
+from taskstore.events import FINISHED as FINISHED_STATUSES
 from taskstore.events import Recorded, TaskCreated, TaskDeleted, TaskStatus, TaskStatusChanged, stream_number
 from taskstore.signals import event_appended
 from taskstore.store import EventStore
@@ -27,7 +28,7 @@ from taskstore.store import EventStore
 NAME = "task_status_time_view"
 SINCE = "task_status_since_view"
 TABLES = (NAME, SINCE)
-FINISHED = (str(TaskStatus.COMPLETED), str(TaskStatus.CANCELLED))
+FINISHED = tuple(sorted(str(status) for status in FINISHED_STATUSES))
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {NAME} (

@@ -25,10 +25,10 @@ from sqlite_utils import Database
 from projections import checkpoints, tasks
 from taskstore.dates import instant_us
 from taskstore.events import (
+    FINISHED,
     Recorded,
     TaskCreated,
     TaskDeleted,
-    TaskStatus,
     TaskStatusChanged,
     TaskUpdated,
     stream_number,
@@ -39,7 +39,6 @@ from taskstore.store import EventStore
 NAME = "reminders_view"
 PARKED = "reminders_parked_view"
 TABLES = (NAME, PARKED)
-FINISHED = frozenset({TaskStatus.COMPLETED, TaskStatus.CANCELLED})
 MINUTE_US = 60_000_000
 
 SCHEMA = f"""

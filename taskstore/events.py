@@ -21,6 +21,10 @@ class TaskStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
+#: The statuses a task is finished in: no reminder, and time in status is counted up to them.
+FINISHED = frozenset({TaskStatus.COMPLETED, TaskStatus.CANCELLED})
+
+
 @dataclass(frozen=True, kw_only=True)
 class Event:
     schema_version: ClassVar[int] = 1

@@ -97,7 +97,12 @@ class EventStore:
             with self.db.atomic():
                 yield
             return
-        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:  # the write lock stayed taken for the whole busy timeout
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            raise ConcurrencyConflict("the database stayed busy; try again") from exc
         try:
             yield
         except BaseException:

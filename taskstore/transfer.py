@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from taskstore import chain, codec
+from taskstore import chain, codec, strict_json
 from taskstore.events import EVENT_TYPES
 
 #: The keys of a line, in this order, and the stored column each one holds.
@@ -75,9 +75,11 @@ def _out_of_place(number: int, position: int) -> str:
 def _row(number: int, line: str) -> dict[str, Any]:
     """A line as a stored row, its payload re-encoded by the codec. Raises ImportRefused."""
     try:
-        data = json.loads(line.rstrip("\r\n"), object_pairs_hook=_no_repeated_keys, parse_constant=_no_constant)
+        data = strict_json.loads(line.rstrip("\r\n"))
     except json.JSONDecodeError as exc:
         raise ImportRefused(f"line {number}: malformed JSON: {exc.msg} at column {exc.colno}") from exc
+    except strict_json.RepeatedKey as exc:
+        raise ImportRefused(f"line {number}: malformed JSON: a key is given twice in one object ({exc})") from exc
     except ValueError as exc:
         raise ImportRefused(f"line {number}: malformed JSON: {exc}") from exc
     if not isinstance(data, dict) or set(data) != set(WIRE):
@@ -103,14 +105,3 @@ def _check_decodes(where: str, row: Mapping[str, Any]) -> None:
         codec.decode(row)
     except (KeyError, TypeError, ValueError) as exc:
         raise ImportRefused(f"{where}: the codec cannot decode this {row['type']}: {exc!r}") from exc
-
-
-def _no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    if len(set(keys)) != len(keys):
-        raise ValueError("a key is given twice in one object")
-    return dict(pairs)
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")

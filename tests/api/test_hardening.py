@@ -4,20 +4,26 @@ methods on public paths."""
 
 from __future__ import annotations
 
+import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from flask import Flask
 from flask.testing import FlaskClient
 
 import api.server
+import taskstore.database
+from api import create_app
+from api import tokens as issued
 from api.cli import main
-from api.config import Config
+from api.config import Config, Token
+from taskstore.database import open_database
 from tests.api.helpers import assert_error, assert_invalid, event_count, make_user, task_body
 
 
-def tokens(db_path: Path, *args: str, env: dict[str, str] | None = None) -> object:
+def tokens(db_path: Path, *args: str, env: dict[str, str] | None = None) -> Result:
     return CliRunner().invoke(
         main, ["tokens", *args, "--db", str(db_path)], env={"TASKSTORE_TOKENS": "", **(env or {})}
     )
@@ -123,3 +129,53 @@ def test_a_public_path_with_a_method_it_does_not_take_is_405_for_anyone(
 
 def test_an_unknown_path_still_needs_a_token(app: Flask) -> None:
     assert_error(app.test_client().post("/nope"), 401, "UNAUTHORIZED")
+
+
+def test_a_write_that_never_gets_the_write_lock_is_a_409_for_a_bound_token_too(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = create_app(Config(database=str(db_path), tokens=(Token(name="admin", secret="a"),), access_log=False))
+    admin = app.test_client()
+    admin.environ_base["HTTP_AUTHORIZATION"] = "Bearer a"
+    user = make_user(admin)
+    task = admin.post("/tasks", json=task_body(user["userId"])).get_json()
+    db = open_database(db_path)
+    bound = issued.issue(
+        db,
+        "mine",
+        read_only=False,
+        user_id=user["userId"],
+        now=datetime.now(UTC),
+        expires_at=None,
+    )
+    db.close()
+    monkeypatch.setattr(taskstore.database, "BUSY_TIMEOUT_MS", 100)
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        headers = {"Authorization": f"Bearer {bound}"}
+        client = app.test_client()
+        patched = client.patch(f"/tasks/{task['taskId']}", json={"taskTitle": "x"}, headers=headers)
+        deleted = client.delete(f"/tasks/{task['taskId']}", headers=headers)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert_error(patched, 409, "CONFLICT")
+    assert_error(deleted, 409, "CONFLICT")
+
+
+def test_taskstore_tokens_may_not_give_a_name_or_a_token_twice() -> None:
+    for text in ("ops:alpha,ops:beta", "a:same,b:same"):
+        with pytest.raises(ValueError, match="twice"):
+            Config.from_env({"TASKSTORE_TOKENS": text})
+
+
+def test_the_app_itself_refuses_a_configured_token_sharing_a_name_with_an_issued_one(db_path: Path) -> None:
+    assert tokens(db_path, "create", "rl").exit_code == 0
+    with pytest.raises(ValueError, match="both use the name"):
+        create_app(Config(database=str(db_path), tokens=(Token(name="rl", secret="x"),)))
+
+
+@pytest.mark.parametrize("path", ["/users/stats", "/tasks/stats/history", "/users/stats/history"])
+def test_stats_is_a_bad_id_where_no_fixed_route_of_that_name_exists(client: FlaskClient, path: str) -> None:
+    assert_error(client.get(path), 400, "INVALID_FIELD")
