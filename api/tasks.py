@@ -38,10 +38,12 @@ def list_tasks() -> tuple[Response, int]:
     q = query(task_list)
     sort = q["sort"] or "taskId"
     status = None if q["status"] is None else str(q["status"])
-    db, mine = views(q["as_of"]), scopes.bound_user()
-    rows = tasks.page(db, status, sort.lstrip("-"), sort.startswith("-"), *window(q), user_id=mine)
-    body = jsonify({"tasks": task_out.dump(rows, many=True)})
-    return paged((body, 200), tasks.count(db, status, user_id=mine), q)
+    mine = scopes.bound_user()
+    with current_store().snapshot():  # the page and its total from one moment
+        db = views(q["as_of"])
+        rows = tasks.page(db, status, sort.lstrip("-"), sort.startswith("-"), *window(q), user_id=mine)
+        total = tasks.count(db, status, user_id=mine)
+    return paged((jsonify({"tasks": task_out.dump(rows, many=True)}), 200), total, q)
 
 
 @bp.post("")

@@ -49,9 +49,12 @@ as_of_query = AsOfQuerySchema()
 def list_users() -> tuple[Response, int]:
     q = query(user_list)
     sort = q["sort"] or "userId"
-    db, mine = views(q["as_of"]), scopes.bound_user()
-    rows = users.page(db, sort.lstrip("-"), sort.startswith("-"), *window(q), user_id=mine)
-    return paged((jsonify({"users": user_out.dump(rows, many=True)}), 200), users.count(db, user_id=mine), q)
+    mine = scopes.bound_user()
+    with current_store().snapshot():  # the page and its total from one moment
+        db = views(q["as_of"])
+        rows = users.page(db, sort.lstrip("-"), sort.startswith("-"), *window(q), user_id=mine)
+        total = users.count(db, user_id=mine)
+    return paged((jsonify({"users": user_out.dump(rows, many=True)}), 200), total, q)
 
 
 @bp.post("")
