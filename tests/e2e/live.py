@@ -79,6 +79,29 @@ def send(conn: http.client.HTTPConnection, method: str, path: str, body: Any, to
     return reply
 
 
+def split_answer(data: bytes) -> tuple[int, dict[str, str], bytes]:
+    """The status, headers (lower-case names) and body of a raw HTTP answer."""
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    return int(lines[0].split()[1]), headers, body
+
+
+def read_answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP answer read off a raw socket: headers, then as much body as Content-Length says."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, data
+        data += chunk
+    status, headers, body = split_answer(data)
+    while len(body) < int(headers["content-length"]):
+        chunk = sock.recv(65536)
+        assert chunk, body
+        body += chunk
+    return status, headers, body
+
+
 @dataclass
 class LiveServer:
     process: subprocess.Popen[bytes]

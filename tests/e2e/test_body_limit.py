@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.e2e.live import HOST, LiveServer, send
+from tests.e2e.live import HOST, LiveServer, read_answer, send
 
 pytestmark = pytest.mark.e2e
 ANNOUNCED = 50_000_000
@@ -24,20 +24,6 @@ def announce_huge_body(server: LiveServer, method: str, path: str, token: str = 
         '{"firstName": "'.encode()
     )
     return sock
-
-
-def read_answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        assert chunk, data
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
-    while len(body) < int(headers["content-length"]):
-        body += sock.recv(65536)
-    return int(lines[0].split()[1]), headers, body
 
 
 @pytest.fixture(scope="module")

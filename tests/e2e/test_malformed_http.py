@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from tests.e2e.live import HOST, LiveServer
+from tests.e2e.live import HOST, LiveServer, split_answer
 
 pytestmark = pytest.mark.e2e
 REQUEST_ID = re.compile(r"req-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
@@ -23,10 +23,7 @@ def raw_exchange(server: LiveServer, request: bytes) -> tuple[int, dict[str, str
         data = b""
         while chunk := sock.recv(65536):
             data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
-    return int(lines[0].split()[1]), headers, body
+    return split_answer(data)
 
 
 def assert_envelope(status: int, headers: dict[str, str], body: bytes, expected_status: int, code: str) -> None:

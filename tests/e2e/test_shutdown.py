@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.live import HOST, LiveServer, start_server
+from tests.e2e.live import HOST, LiveServer, read_answer, start_server
 
 pytestmark = pytest.mark.e2e
 BODY = json.dumps({"firstName": "Slow", "lastName": "Sender", "contactEmail": "slow@example.com"}).encode()
@@ -25,18 +25,6 @@ def start_slow_post(server: LiveServer) -> socket.socket:
     )
     sock.sendall(head.encode() + BODY[: len(BODY) // 2])
     return sock
-
-
-def read_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        data += sock.recv(65536) or b""
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
-    while len(body) < int(headers["content-length"]):
-        body += sock.recv(65536)
-    return int(lines[0].split()[1]), headers, body
 
 
 def refused_within(port: int, seconds: float) -> bool:
@@ -61,7 +49,7 @@ def test_sigterm_finishes_a_request_in_flight_refuses_new_connections_and_exits_
 
             assert refused_within(server.port, 5.0), "new connections were still accepted after SIGTERM"
             sock.sendall(BODY[len(BODY) // 2 :])
-            status, headers, body = read_response(sock)
+            status, headers, body = read_answer(sock)
         answered = time.monotonic()
 
         assert status == 201, body
