@@ -31,7 +31,7 @@ class Operation:
     query: type[Schema] | None = None
     body: type[Schema] | None = None
     path: tuple[str, ...] = ()  # the path parameters' wire names, in the order of the path
-    request_headers: tuple[str, ...] = ()  # "If-Match", "Idempotency-Key"
+    request_headers: tuple[str, ...] = ()  # "If-Match", "If-None-Match" (and its 304), "Idempotency-Key"
     response_headers: tuple[str, ...] = ()  # besides those on every response: "ETag", "Link"...
     links: tuple[str, ...] = ()  # operation ids whose path parameters this answer's body holds
     media_type: str = "application/json"

@@ -99,6 +99,8 @@ def _operation(method: str, op: Operation, by_id: dict[str, Operation], query: l
         "parameters": parameters,
         "responses": {str(op.status): _success(op, by_id)},
     }
+    if "If-None-Match" in op.request_headers:
+        out["responses"]["304"] = _not_modified(op)
     if op.description:
         out["description"] = op.description
     if op.body is not None:
@@ -132,6 +134,15 @@ def _success(op: Operation, by_id: dict[str, Operation]) -> dict[str, Any]:
             if target in by_id
         }
     return response
+
+
+def _not_modified(op: Operation) -> dict[str, Any]:
+    """304 Not Modified: no body, the headers of every response and the `ETag` the client named."""
+    names = (*_every_response(op.public), "ETag")
+    return {
+        "description": "Not Modified: `If-None-Match` names the version the answer would carry; no body.",
+        "headers": {name: {"$ref": f"#/components/headers/{name}"} for name in names},
+    }
 
 
 def _error_ref(status: int) -> dict[str, Any]:

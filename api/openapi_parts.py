@@ -26,7 +26,7 @@ HEADERS = {
     "X-RateLimit-Limit": _header("Requests allowed in the current window (per token, or per address).", _INT),
     "X-RateLimit-Remaining": _header("Requests left in the current window.", _INT),
     "X-RateLimit-Reset": _header("When the current window ends, in Unix time (seconds).", _INT),
-    "ETag": _header("The resource's version, for `If-Match`.", _TEXT),
+    "ETag": _header("The resource's version, for `If-Match` and `If-None-Match`.", _TEXT),
     "X-Total-Count": _header("Items matching the query across all pages.", _INT),
     "Link": _header("RFC 8288 links `first`, `prev`, `next`, `last`, keeping the other query parameters.", _TEXT),
     "Retry-After": _header("Seconds to wait before trying again.", _INT),
@@ -44,6 +44,14 @@ REQUEST_HEADERS = {
         "in": "header",
         "required": False,
         "description": "The `ETag` of the version the change is based on; 412 if the resource has moved on since.",
+        "schema": _TEXT,
+    },
+    "If-None-Match": {
+        "name": "If-None-Match",
+        "in": "header",
+        "required": False,
+        "description": "`ETag`s the client holds (weak `W/` forms match too; `*` matches any version); "
+        "304 with no body if one names the version the answer would carry.",
         "schema": _TEXT,
     },
     "Idempotency-Key": {

@@ -9,7 +9,7 @@ from api.apidoc import documented
 from api.bodies import TaskListSchema
 from api.http import current_store, json_body, meta, no_content, no_query, path_id, query, respond, validated, views
 from api.pagination import paged, window
-from api.preconditions import expected, tagged
+from api.preconditions import conditional, expected, tagged
 from api.schemas import AsOfQuerySchema, TaskCreateSchema, TaskListQuerySchema, TaskSchema, TaskUpdateSchema
 from projections import asof, tasks
 from taskstore import commands
@@ -72,6 +72,7 @@ def create_task() -> tuple[Response, int]:
     out=TaskSchema,
     query=AsOfQuerySchema,
     path=("taskId",),
+    request_headers=("If-None-Match",),
     response_headers=("ETag",),
 )
 def get_task(raw_id: str) -> tuple[Response, int]:
@@ -83,7 +84,7 @@ def get_task(raw_id: str) -> tuple[Response, int]:
         raise NotFound(f"Task {task_id} not found")
     scopes.check_owner(found["user_id"] if isinstance(found, dict) else found.user_id)
     version = found["version"] if isinstance(found, dict) else found.version
-    return tagged(respond(task_out, found), task_stream(task_id), version)
+    return conditional(lambda: respond(task_out, found), task_stream(task_id), version)
 
 
 @bp.patch("/<id:raw_id>")

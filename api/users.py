@@ -21,7 +21,7 @@ from api.http import (
     views,
 )
 from api.pagination import paged, window
-from api.preconditions import expected, tagged
+from api.preconditions import conditional, expected, tagged
 from api.schemas import AsOfQuerySchema, UserCreateSchema, UserListQuerySchema, UserSchema, UserUpdateSchema
 from projections import asof, users
 from taskstore import commands
@@ -83,6 +83,7 @@ def create_user() -> tuple[Response, int]:
     out=UserSchema,
     query=AsOfQuerySchema,
     path=("userId",),
+    request_headers=("If-None-Match",),
     response_headers=("ETag",),
 )
 def get_user(raw_id: str) -> tuple[Response, int]:
@@ -94,7 +95,7 @@ def get_user(raw_id: str) -> tuple[Response, int]:
         raise NotFound(f"User {user_id} not found")
     scopes.check_owner(user_id)
     version = found["version"] if isinstance(found, dict) else found.version
-    return tagged(respond(user_out, found), user_stream(user_id), version)
+    return conditional(lambda: respond(user_out, found), user_stream(user_id), version)
 
 
 @bp.patch("/<raw_id>")

@@ -1,5 +1,6 @@
-"""ETags and If-Match: every read and write of one resource names its stream version, and a
-PATCH or DELETE naming a version that is no longer current is refused with what it missed."""
+"""ETags, If-Match and If-None-Match: every read and write of one resource names its stream
+version, a PATCH or DELETE naming a version that is no longer current is refused with what it
+missed, and a GET naming the version it would get is 304 Not Modified."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from tests.api.helpers import assert_error, event_count, make_task, make_user, user_body
+from tests.api.test_issued_tokens import issue
 
 MISSED_KEYS = ["code", "message", "missed", "requestId"]
 
@@ -224,4 +226,128 @@ def test_an_empty_if_match_header_is_no_precondition(client: FlaskClient, task: 
     path = f"/tasks/{task['taskId']}"
     response = client.patch(path, json={"taskTitle": "Mine"}, headers={"If-Match": " "})
     assert response.status_code == 200, response.get_json()
+    assert response.get_json()["taskTitle"] == "Mine"
+
+
+RATE_LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+
+
+def assert_not_modified(response: TestResponse, etag: str) -> None:
+    """A 304: no body and no body headers, the ETag of the version held, and the headers every answer carries."""
+    assert response.status_code == 304, (response.status_code, response.data[:300])
+    assert response.data == b""
+    assert response.headers["ETag"] == etag
+    assert "Content-Type" not in response.headers
+    assert response.headers.get("Content-Length", "0") == "0"
+    assert response.headers["X-Request-Id"].startswith("req-")
+    assert all(name in response.headers for name in RATE_LIMIT_HEADERS), dict(response.headers)
+
+
+def current_tags(task: dict[str, Any], version: int) -> dict[str, str]:
+    """path -> the strong ETag its GET must send, for the task and its user both at `version`."""
+    return {
+        f"/tasks/{task['taskId']}": f'"task-{task["taskId"]}.v{version}"',
+        f"/users/{task['userId']}": f'"user-{task["userId"]}.v{version}"',
+    }
+
+
+@pytest.fixture
+def changed(client: FlaskClient, task: dict[str, Any]) -> dict[str, str]:
+    """The task and its user, each created and then changed once: path -> its ETag."""
+    assert client.patch(f"/tasks/{task['taskId']}", json={"taskStatus": "BLOCKED"}).status_code == 200
+    assert client.patch(f"/users/{task['userId']}", json={"firstName": "Grace"}).status_code == 200
+    return current_tags(task, 2)
+
+
+@pytest.mark.parametrize("form", ["{tag}", "W/{tag}", '"task-9.v1", {tag}, W/"user-9.v2"', "*"])
+def test_if_none_match_naming_the_current_version_is_304_without_a_body(
+    client: FlaskClient, changed: dict[str, str], form: str
+) -> None:
+    for path, current in changed.items():
+        assert_not_modified(client.get(path, headers={"If-None-Match": form.format(tag=current)}), current)
+
+
+def test_head_is_304_too(client: FlaskClient, changed: dict[str, str]) -> None:
+    for path, current in changed.items():
+        assert_not_modified(client.head(path, headers={"If-None-Match": current}), current)
+
+
+def test_after_the_resource_changed_the_old_tag_gets_the_whole_new_answer(
+    client: FlaskClient, task: dict[str, Any]
+) -> None:
+    path = f"/tasks/{task['taskId']}"
+    held = f'"task-{task["taskId"]}.v1"'
+    assert_not_modified(client.get(path, headers={"If-None-Match": held}), held)
+    client.patch(path, json={"taskTitle": "Renamed"})
+    response = client.get(path, headers={"If-None-Match": f"{held}, W/{held}"})
+    assert response.status_code == 200
+    assert response.headers["ETag"] == f'"task-{task["taskId"]}.v2"'
+    assert response.get_json() == {**task, "taskTitle": "Renamed"}
+
+
+@pytest.mark.parametrize("header", ['"task-{task}.v3"', '"user-{user}.v2"', '"task-{task}0.v2"', "task", '""', " "])
+def test_a_tag_of_another_version_or_stream_or_none_at_all_gets_the_200(
+    client: FlaskClient, task: dict[str, Any], changed: dict[str, str], header: str
+) -> None:
+    path = f"/tasks/{task['taskId']}"
+    response = client.get(path, headers={"If-None-Match": header.format(task=task["taskId"], user=task["userId"])})
+    assert response.status_code == 200
+    assert response.headers["ETag"] == changed[path]
+    assert response.get_json()["taskStatus"] == "BLOCKED"
+
+
+@pytest.mark.parametrize("header", ["*", '"task-{task}.v2"', '"user-{user}.v2"'])
+def test_if_none_match_never_turns_a_404_into_a_304(client: FlaskClient, task: dict[str, Any], header: str) -> None:
+    client.patch(f"/tasks/{task['taskId']}", json={"taskTitle": "Two"})  # v2, then deleted with its user at v3
+    client.patch(f"/users/{task['userId']}", json={"firstName": "Two"})
+    assert client.delete(f"/users/{task['userId']}").status_code == 204
+    value = header.format(task=task["taskId"], user=task["userId"])
+    for path in (f"/tasks/{task['taskId']}", f"/users/{task['userId']}", "/tasks/999", "/users/999"):
+        assert_error(client.get(path, headers={"If-None-Match": value}), 404, "RESOURCE_NOT_FOUND")
+
+
+def test_as_of_compares_with_the_version_read_then(client: FlaskClient, task: dict[str, Any]) -> None:
+    path = f"/tasks/{task['taskId']}"
+    position = history(client, path)[0]["position"]
+    client.patch(path, json={"taskTitle": "Later"})
+    then, now = f'"task-{task["taskId"]}.v1"', f'"task-{task["taskId"]}.v2"'
+    assert_not_modified(client.get(path, query_string={"asOf": position}, headers={"If-None-Match": then}), then)
+    stale = client.get(path, query_string={"asOf": position}, headers={"If-None-Match": now})
+    assert stale.status_code == 200
+    assert stale.headers["ETag"] == then
+    assert stale.get_json() == task
+
+
+def test_a_bound_token_is_still_403_for_another_users_task(
+    client: FlaskClient, db_path: Path, task: dict[str, Any]
+) -> None:
+    someone_else = make_user(client)["userId"]
+    headers = issue(db_path, "bound", user_id=someone_else)
+    for path, current in current_tags(task, 1).items():
+        for value in (current, "*"):
+            response = client.get(path, headers={**headers, "If-None-Match": value})
+            body = assert_error(response, 403, "FORBIDDEN")
+            assert "ETag" not in response.headers
+            assert "taskTitle" not in body and "contactEmail" not in body
+
+
+def test_a_bound_or_read_only_token_gets_the_304_for_what_it_may_read(
+    client: FlaskClient, db_path: Path, task: dict[str, Any]
+) -> None:
+    current = f'"task-{task["taskId"]}.v1"'
+    for headers in (issue(db_path, "mine", user_id=task["userId"]), issue(db_path, "reader", read_only=True)):
+        assert_not_modified(
+            client.get(f"/tasks/{task['taskId']}", headers={**headers, "If-None-Match": current}), current
+        )
+
+
+def test_no_token_is_401_whatever_if_none_match_says(app: Any, task: dict[str, Any]) -> None:
+    response = app.test_client().get(f"/tasks/{task['taskId']}", headers={"If-None-Match": "*"})
+    assert_error(response, 401, "UNAUTHORIZED")
+
+
+def test_writes_do_not_read_if_none_match(client: FlaskClient, task: dict[str, Any]) -> None:
+    path = f"/tasks/{task['taskId']}"
+    response = client.patch(path, json={"taskTitle": "Mine"}, headers={"If-None-Match": "*"})
+    assert response.status_code == 200
     assert response.get_json()["taskTitle"] == "Mine"

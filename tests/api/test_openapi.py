@@ -114,7 +114,23 @@ def test_headers_taken_and_sent_are_described(document: dict[str, Any]) -> None:
     headers = {p["name"] for p in ops["post", "/tasks"]["parameters"] if p["in"] == "header"}
     assert headers == {"Idempotency-Key"}
     assert "ETag" in ops["get", "/users/{userId}"]["responses"]["200"]["headers"]
+    for path in ("/tasks/{taskId}", "/users/{userId}"):
+        headers = {p["name"] for p in ops["get", path]["parameters"] if p["in"] == "header"}
+        assert headers == {"If-None-Match"}
+    assert {p["name"] for p in ops["get", "/tasks"]["parameters"] if p["in"] == "header"} == set()
     assert {"X-Total-Count", "Link"} <= set(ops["get", "/tasks"]["responses"]["200"]["headers"])
+
+
+def test_the_reads_of_one_resource_document_the_304_and_no_other_operation_does(document: dict[str, Any]) -> None:
+    ops = operations(document)
+    with_304 = {key for key, op in ops.items() if "304" in op["responses"]}
+    assert with_304 == {("get", "/tasks/{taskId}"), ("get", "/users/{userId}")}
+    for key in with_304:
+        not_modified = ops[key]["responses"]["304"]
+        assert "content" not in not_modified  # no body
+        assert set(not_modified["headers"]) == {
+            "ETag", "X-Request-Id", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
+        }  # fmt: skip
 
 
 def test_creations_link_to_the_operations_on_what_they_created(document: dict[str, Any]) -> None:

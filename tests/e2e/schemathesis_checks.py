@@ -26,8 +26,9 @@ def request_id_matches_envelope(ctx: Any, response: Any, case: Any) -> bool | No
 #: 400s that valid data still gets because of the state it meets: a task for a user that does
 #: not exist, an email another user has. A schema cannot say which ids and emails are taken.
 STATE_CODES = {"INVALID_USER_ID", "DUPLICATE_EMAIL"}
-# 412: If-Match names a version the stored one has left; 422: the Idempotency-Key was used before
-ACCEPTED = {401, 403, 404, 409, 412, 422, 429}
+# 304: If-None-Match names the version held (or is `*`); 412: If-Match names a version the
+# stored one has left; 422: the Idempotency-Key was used before
+ACCEPTED = {304, 401, 403, 404, 409, 412, 422, 429}
 
 
 @schemathesis.check
