@@ -4,9 +4,16 @@ A point is a log position, or a time: the last position recorded at or before it
 (recorded times never go backwards in log order, so a time is always a prefix of the
 log). The read models as of a position are built by replaying that prefix through the
 same `project` functions as the live ones, into a private in-memory database, so they
-answer filters, sorts and pages exactly as the live ones would have then. A built
-state is kept for reuse, keyed by the hash of the prefix's last row: the hash chain
-names a prefix of the log exactly, whatever file or position it came from.
+answer filters, sorts and pages exactly as the live ones would have then.
+
+Built states are kept for reuse, keyed by the hash of their prefix's last row: the hash
+chain names a prefix of the log exactly, whatever file or position it came from. A new
+point starts from the latest kept state at or before it whose hash is this log's hash at
+that position, and replays only the events after it. A replay also keeps a copy of the
+state at every `stride` positions it passes, so after one long replay any earlier or later
+point is at most a stride of events away from a start. Each process keeps at most
+`KEEP_POINTS` asked-for states and `KEEP_ANCHORS` of those copies; a cache hit never
+waits for another point's replay, and two requests for the same new point replay it once.
 """
 
 from __future__ import annotations
@@ -25,11 +32,23 @@ from taskstore.events import task_stream, user_stream
 from taskstore.state import Task, User, fold_task, fold_user
 from taskstore.store import EventStore
 
-KEEP = 4  # built states kept per process; each holds one prefix's users and tasks
-_built: OrderedDict[str, Database] = OrderedDict()
-_lock = threading.Lock()
+KEEP_POINTS = 4  # asked-for states kept per process
+KEEP_ANCHORS = 8  # copies kept from inside replays, as starting points
+MIN_STRIDE = 5_000  # a replay keeps a copy every `stride(last)` positions, never more often than this
 _VIEWS = (users, tasks)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class _State:
+    position: int
+    db: Database
+
+
+_points: OrderedDict[str, _State] = OrderedDict()
+_anchors: OrderedDict[str, _State] = OrderedDict()
+_lock = threading.Lock()  # guards the two caches and `_building`; held only briefly
+_building: dict[str, threading.Lock] = {}  # one lock per point being replayed
 
 
 @dataclass(frozen=True)
@@ -71,31 +90,107 @@ def position_at(store: EventStore, instant_us: int) -> int:
     return 0 if row is None else int(row[0])
 
 
+def stride(last_position: int) -> int:
+    """How often a replay keeps a copy: the log split into `KEEP_ANCHORS` parts, at least `MIN_STRIDE`."""
+    return max(MIN_STRIDE, -(-last_position // max(KEEP_ANCHORS, 1)))
+
+
 def views_at(store: EventStore, position: int) -> Database:
     """A read-only database holding users_view and tasks_view as they were after `position`."""
     key = _prefix_hash(store, position)
     with _lock:
-        if key in _built:
-            _built.move_to_end(key)
-            return _built[key]
-        db = _replayed(store, position)
-        _built[key] = db
-        while len(_built) > KEEP:  # not closed here: a request may still be reading it
-            _built.popitem(last=False)
-        return db
+        if (hit := _cached(key)) is not None:
+            return hit
+        building = _building.setdefault(key, threading.Lock())
+    with building:  # a second request for the same point waits for the first one's replay
+        with _lock:
+            if (hit := _cached(key)) is not None:
+                return hit
+        state = _replayed(store, position, _start(store, position))
+        with _lock:
+            _points[key] = state
+            while len(_points) > KEEP_POINTS:  # not closed here: a request may still be reading it
+                _points.popitem(last=False)
+            _building.pop(key, None)
+        return state.db
 
 
-def _replayed(store: EventStore, position: int) -> Database:
+def clear() -> None:
+    """Forget every kept state (for tests and benchmarks that measure a replay from the start)."""
+    with _lock:
+        _points.clear()
+        _anchors.clear()
+
+
+def kept() -> list[int]:
+    """The size in bytes of each state kept, points and copies."""
+    with _lock:
+        states = [state for cache in (_points, _anchors) for state in cache.values()]
+    return [_size(state.db) for state in states]
+
+
+def _size(db: Database) -> int:
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    return int(pages) * int(db.execute("PRAGMA page_size").fetchone()[0])
+
+
+def _cached(key: str) -> Database | None:
+    for cache in (_points, _anchors):
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key].db
+    return None
+
+
+def _start(store: EventStore, position: int) -> _State | None:
+    """The latest kept state at or before `position` that is a prefix of this log, if any."""
+    with _lock:
+        kept = [(key, state) for cache in (_points, _anchors) for key, state in cache.items()]
+    kept.sort(key=lambda item: item[1].position, reverse=True)
+    for key, state in kept:
+        if state.position <= position and _prefix_hash(store, state.position) == key:
+            return state
+    return None
+
+
+def _replayed(store: EventStore, position: int, start: _State | None) -> _State:
     db = open_database(":memory:")
-    for view in _VIEWS:
-        view.create(db)
-    with db.atomic():
-        for record in store.iter_all():
-            if record.position > position:
-                break
-            for view in _VIEWS:
-                view.project(db, record)
-    return db
+    if start is None:
+        for view in _VIEWS:
+            view.create(db)
+        after = 0
+    else:
+        start.db.conn.backup(db.conn)
+        after = start.position
+    every = stride(store.last_position())
+    records = store.iter_all(after)
+    while after < position:
+        until = min(position, (after // every + 1) * every)
+        with db.atomic():
+            for record in records:
+                for view in _VIEWS:
+                    view.project(db, record)
+                if record.position >= until:
+                    break
+        after = until
+        if after % every == 0 and after < position:
+            _keep_anchor(store, after, db)
+    return _State(position, db)
+
+
+def _keep_anchor(store: EventStore, position: int, db: Database) -> None:
+    if KEEP_ANCHORS <= 0:
+        return
+    key = _prefix_hash(store, position)
+    with _lock:
+        if key in _anchors or key in _points:
+            return
+    copy = open_database(":memory:")
+    db.conn.backup(copy.conn)
+    with _lock:
+        _anchors[key] = _State(position, copy)
+        while len(_anchors) > KEEP_ANCHORS:
+            _anchors.popitem(last=False)
 
 
 def _prefix_hash(store: EventStore, position: int) -> str:
