@@ -92,24 +92,46 @@ def _clean_report(path: str, result: Verification) -> str:
 @click.option("--after", type=click.IntRange(min=0), default=0, help="Only the events after this position.")
 @DB_OPTION
 def export_command(after: int, db_path: str | None) -> None:
-    """Write the log as JSON lines, one stored row per line, in position order, to standard output."""
+    """Write the log as JSON lines, one stored row per line, in position order, to standard output.
+
+    Standard error then names the last position and its hash: `import --head` with that hash
+    refuses a copy that lost lines at its end, which nothing inside the file can show."""
     path = _existing(db_path)
     out = sys.stdout.buffer  # UTF-8 whatever the locale
+    count, last = 0, None
     with closing(open_database(path)) as db, read_snapshot(db):
         for row in EventStore(db).iter_rows(after=after):
             out.write(transfer.export_line(row).encode() + b"\n")
+            count, last = count + 1, row
     out.flush()
+    if last is None:
+        click.echo(f"Exported no events (the log ends at or before position {after}).", err=True)
+    else:
+        click.echo(
+            f"Exported {count} events, the last at position {last['position']} with hash {last['hash']}.", err=True
+        )
 
 
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--head",
+    metavar="HASH",
+    help="The hash `export` reported for the last event: refuse a file that does not end with it.",
+)
 @DB_OPTION
-def import_command(file: str, db_path: str | None) -> None:
+def import_command(file: str, db_path: str | None, head: str | None) -> None:
     """Load an exported file into an empty database and rebuild the read models; refuse anything else."""
     path = Path(config_for(db_path).database)
     existed = path.exists()
     _refuse_unless_empty(path)
-    events = _checked_count(file)
+    events, last_hash = _checked(file)
+    if head is not None and head.strip().lower() != last_hash:
+        ends = "holds no events" if last_hash is None else f"ends at position {events} with hash {last_hash}"
+        raise click.ClickException(
+            f"refused to import {file}: it {ends}, not with the head {head.strip()} it was exported with"
+            " (lines are missing from its end, or it is another log)"
+        )
     try:
         with closing(open_database(path)) as db:
             store = EventStore(db)
@@ -123,7 +145,7 @@ def import_command(file: str, db_path: str | None) -> None:
     except BaseException:
         _remove_unless(existed, path)
         raise
-    click.echo(f"Imported {events} events into {path} and rebuilt the read models.")
+    click.echo(f"Imported {events} events into {path} and rebuilt the read models; head hash {last_hash}.")
 
 
 def _remove_unless(existed: bool, path: Path) -> None:
@@ -133,11 +155,15 @@ def _remove_unless(existed: bool, path: Path) -> None:
             leftover.unlink(missing_ok=True)
 
 
-def _checked_count(file: str) -> int:
-    """Read the whole file once, checking every line, before anything is written."""
+def _checked(file: str) -> tuple[int, str | None]:
+    """Read the whole file once, checking every line, before anything is written: how many
+    events it holds, and the hash of the last one (None if it holds none)."""
+    count, last_hash = 0, None
     try:
         with open(file, encoding="utf-8") as lines:
-            return sum(1 for _ in transfer.read_rows(lines))
+            for row in transfer.read_rows(lines):
+                count, last_hash = count + 1, str(row["hash"])
+        return count, last_hash
     except transfer.ImportRefused as exc:
         raise click.ClickException(f"refused to import {file}: {exc}") from exc
     except UnicodeDecodeError as exc:

@@ -217,3 +217,63 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "not UTF-8" in result.output
     assert not target.exists()
+
+
+def test_export_names_the_last_position_and_its_hash_on_standard_error(client: FlaskClient, db_path: Path) -> None:
+    some_history(client)
+    result = run("export", "--db", str(db_path))
+    last = rows(db_path)[-1]
+
+    assert result.exit_code == 0
+    assert (
+        result.stderr
+        == f"Exported {last['position']} events, the last at position {last['position']} with hash {last['hash']}.\n"
+    )
+    assert f"Head hash {last['hash']};" in run("verify", "--db", str(db_path)).output
+    empty = run("export", "--db", str(db_path), "--after", str(last["position"]))
+    assert empty.stdout == "" and "Exported no events" in empty.stderr
+
+
+def test_import_with_the_head_export_named_accepts_the_whole_file(
+    client: FlaskClient, db_path: Path, tmp_path: Path
+) -> None:
+    some_history(client)
+    head = rows(db_path)[-1]["hash"]
+    target = tmp_path / "copy.db"
+    result = run(
+        "import", str(write(tmp_path / "events.jsonl", exported(db_path))), "--db", str(target), "--head", head
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.output.rstrip().endswith(f"head hash {head}.")
+    assert rows(target) == rows(db_path)
+
+
+@pytest.mark.parametrize("cut", [1, 3])
+def test_a_file_cut_short_is_refused_when_the_head_is_given_and_writes_nothing(
+    client: FlaskClient, db_path: Path, tmp_path: Path, cut: int
+) -> None:
+    some_history(client)
+    everything = exported(db_path)
+    head = everything[-1]["hash"]
+    short = write(tmp_path / "short.jsonl", everything[:-cut])
+    target = tmp_path / "copy.db"
+
+    assert run("import", str(short), "--db", str(target)).exit_code == 0  # nothing inside the file shows the cut
+    target.unlink()
+    result = run("import", str(short), "--db", str(target), "--head", head)
+
+    assert result.exit_code == 1
+    ends = everything[-cut - 1]
+    assert f"ends at position {ends['position']} with hash {ends['hash']}, not with the head {head}" in result.output
+    assert not target.exists()
+
+
+def test_an_empty_file_with_a_head_is_refused(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    result = run("import", str(empty), "--db", str(tmp_path / "copy.db"), "--head", "ab" * 32)
+
+    assert result.exit_code == 1
+    assert "it holds no events, not with the head" in result.output
+    assert not (tmp_path / "copy.db").exists()
