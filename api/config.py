@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from limits import parse_many
 from limits.storage import SCHEMES as STORAGE_SCHEMES  # type: ignore[attr-defined]  # its registry of schemes
+from limits.storage import MovingWindowSupport
 
 DEFAULT_RATE_LIMIT = "600 per minute"
 
@@ -77,11 +78,16 @@ def parse_rate_limit(text: str) -> str | None:
 
 
 def parse_storage(text: str) -> str:
-    """A rate-limit storage URL of a scheme the limits library knows (memory://, redis://...)."""
+    """A rate-limit storage URL of a scheme the limits library knows (memory://, redis://...) and
+    whose storage keeps a moving window (memcached:// and the async+ schemes do not)."""
     scheme = text.partition("://")[0]
     if "://" not in text or scheme not in STORAGE_SCHEMES:
         raise ValueError(
             f"TASKSTORE_RATE_LIMIT_STORAGE {text!r} is not a storage URL such as memory:// or redis://host:6379/0"
+        )
+    if not issubclass(STORAGE_SCHEMES[scheme], MovingWindowSupport):
+        raise ValueError(
+            f"TASKSTORE_RATE_LIMIT_STORAGE {text!r} keeps no moving window here; use memory:// or a redis:// URL"
         )
     return text
 

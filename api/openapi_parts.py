@@ -23,13 +23,18 @@ HEADERS = {
         "This request's id, `req-` and a UUID; the same as `requestId` in an error body.",
         {"type": "string", "pattern": "^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"},
     ),
-    "X-RateLimit-Limit": _header("Requests allowed in the current window (per token, or per address).", _INT),
-    "X-RateLimit-Remaining": _header("Requests left in the current window.", _INT),
-    "X-RateLimit-Reset": _header("When the current window ends, in Unix time (seconds).", _INT),
+    "X-RateLimit-Limit": _header(
+        "Requests allowed in any span of the limit's period, e.g. any minute (per token, or per address).", _INT
+    ),
+    "X-RateLimit-Remaining": _header("Requests left in the period that ends now.", _INT),
+    "X-RateLimit-Reset": _header(
+        "When the oldest request counted in that period leaves it, so one more is allowed, in Unix time (seconds).",
+        _INT,
+    ),
     "ETag": _header("The resource's version, for `If-Match` and `If-None-Match`.", _TEXT),
     "X-Total-Count": _header("Items matching the query across all pages.", _INT),
     "Link": _header("RFC 8288 links `first`, `prev`, `next`, `last`, keeping the other query parameters.", _TEXT),
-    "Retry-After": _header("Seconds to wait before trying again.", _INT),
+    "Retry-After": _header("Seconds until one more request is allowed (at least 1).", _INT),
     "Allow": _header("The methods the path takes, e.g. `GET, PATCH, DELETE`.", _TEXT),
     "WWW-Authenticate": _header('`Bearer realm="taskstore"`.', _TEXT),
 }

@@ -103,6 +103,12 @@ def test_a_storage_url_of_no_known_scheme_is_refused_before_serving(storage: str
         Config.from_env({"TASKSTORE_RATE_LIMIT_STORAGE": storage})
 
 
+@pytest.mark.parametrize("storage", ["memcached://127.0.0.1:11211", "async+memory://", "async+redis://127.0.0.1:6379"])
+def test_a_storage_that_keeps_no_moving_window_is_refused_before_serving(storage: str) -> None:
+    with pytest.raises(ValueError, match="keeps no moving window"):
+        Config.from_env({"TASKSTORE_RATE_LIMIT_STORAGE": storage})
+
+
 @pytest.mark.parametrize("headers", [[("Idempotency-Key", "a"), ("Idempotency-Key", "b")], {"Idempotency-Key": "a,b"}])
 def test_an_idempotency_key_given_twice_or_with_a_comma_is_a_400_and_creates_nothing(
     client: FlaskClient, db_path: Path, headers: object

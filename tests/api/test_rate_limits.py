@@ -1,5 +1,6 @@
 """Rate limits with small limits: per token name, per client address without a valid token,
-the X-RateLimit-* headers on every counted response, and 429 RATE_LIMIT_EXCEEDED with Retry-After."""
+the X-RateLimit-* headers on every counted response, 429 RATE_LIMIT_EXCEEDED with Retry-After,
+and a window that moves (no burst across the end of a fixed window)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from api import create_app
 from api.auth import public
 from api.config import DEFAULT_RATE_LIMIT, Config, Token
 from tests.api.helpers import assert_error, event_count, make_user, user_body
+from tests.api.moving_window import Clock, assert_the_window_moves
 from tests.conftest import TEST_RATE_LIMIT
 
 LIMIT = 3
@@ -52,6 +54,13 @@ def test_the_limit_allows_exactly_that_many_requests_then_answers_429(limited: F
     assert started <= reset <= time.time() + 61
     assert abs(reset - (time.time() + retry_after)) <= 2
     assert "Retry-After" not in answers[0].headers
+
+
+def test_the_window_moves_so_no_minute_holds_more_than_the_limit(
+    limited: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock().install(monkeypatch)
+    assert_the_window_moves(limited.test_client(), clock, A, LIMIT)
 
 
 def test_a_refused_write_appends_nothing(limited: Flask, db_path: Path) -> None:

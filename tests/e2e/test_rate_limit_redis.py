@@ -1,10 +1,13 @@
 """Rate limits across worker processes: `taskstore serve --workers 4` with its counters in the
-real Redis on 127.0.0.1:6379 allows the limit once, not once per worker; the same server with
-per-process memory counters (the control) lets more through, so the load did reach several
-workers."""
+real Redis on 127.0.0.1:6379 allows the limit once, not once per worker, in one moving window
+(a Redis list of the allowed requests' times); the same server with per-process memory counters
+(the control) lets more through, so the load did reach several workers. In process, with a
+clock moved by hand, the moving window in Redis refuses a burst across the end of a fixed
+window as the memory one does."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -14,6 +17,9 @@ from pathlib import Path
 import pytest
 import redis
 
+from api import create_app
+from api.config import Config, Token
+from tests.api.moving_window import START, Clock, assert_the_window_moves
 from tests.e2e.live import LiveServer, Reply, send, start_server
 
 pytestmark = pytest.mark.e2e
@@ -67,7 +73,9 @@ def hammer(server: LiveServer, requests: int = REQUESTS) -> list[Reply]:
 def test_four_workers_sharing_redis_allow_the_limit_exactly_once(tmp_path: Path, prefix: str) -> None:
     server = serving(tmp_path, REDIS_URL, prefix)
     try:
+        started = time.time()
         replies = hammer(server)
+        finished = time.time()
     finally:
         server.stop()
     statuses = Counter(reply.status for reply in replies)
@@ -78,10 +86,18 @@ def test_four_workers_sharing_redis_allow_the_limit_exactly_once(tmp_path: Path,
             assert reply.body["code"] == "RATE_LIMIT_EXCEEDED"
             assert 1 <= int(reply.headers["retry-after"]) <= 60
             assert reply.headers["x-ratelimit-remaining"] == "0"
+            # The oldest allowed request was sent during the load: the minute ends 60 s after it.
+            assert started + 60 <= int(reply.headers["x-ratelimit-reset"]) <= finished + 61
     # Remaining is read just after counting, so concurrent requests may already have lowered it.
     remaining = [int(r.headers["x-ratelimit-remaining"]) for r in replies if r.status == 200]
     assert all(0 <= left < LIMIT for left in remaining), remaining
-    assert any(prefix in key.decode() for key in redis.Redis.from_url(REDIS_URL).scan_iter(match=f"*{prefix}*"))
+    # One list for the `load` token, shared by the workers: the times of the LIMIT allowed requests.
+    store = redis.Redis.from_url(REDIS_URL)
+    lists = [key for key in store.scan_iter(match=f"*{prefix}*token:load*") if store.type(key) == b"list"]
+    assert len(lists) == 1, lists
+    times = [float(entry) for entry in store.lrange(lists[0], 0, -1)]
+    assert len(times) == LIMIT
+    assert all(started <= moment <= finished for moment in times), times
 
 
 def test_without_redis_each_worker_counts_alone_and_lets_more_through(tmp_path: Path, prefix: str) -> None:
@@ -98,3 +114,19 @@ def test_without_redis_each_worker_counts_alone_and_lets_more_through(tmp_path: 
         server.stop()
     print(f"memory:// with {WORKERS} workers let {allowed} of {sent} through (limit {LIMIT})")
     assert LIMIT < allowed <= LIMIT * int(WORKERS), allowed
+
+
+def test_the_window_in_redis_moves_too(db_path: Path, prefix: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = Config(
+        database=str(db_path),
+        tokens=(Token(name="a", secret="secret-a"),),
+        rate_limit="3 per minute",
+        rate_limit_storage=REDIS_URL,
+        rate_limit_prefix=prefix,
+    )
+    clock = Clock().install(monkeypatch)
+    assert_the_window_moves(create_app(config).test_client(), clock, {"Authorization": "Bearer secret-a"}, 3)
+    # Counted in Redis (not in the in-memory fallback), at the clock's times, newest first.
+    store = redis.Redis.from_url(REDIS_URL)
+    (key,) = store.scan_iter(match=f"*{prefix}*token:a*")
+    assert [float(entry) for entry in store.lrange(key, 0, -1)] == [START + 119.5, START + 119.5, START + 60.5]
