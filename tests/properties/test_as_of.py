@@ -5,6 +5,8 @@ through the pure folds gives (positions inside a cascade delete included)."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -102,14 +104,24 @@ def as_rows(users: list[dict[str, Any]], tasks: list[dict[str, Any]]) -> tuple[l
     return [list(u.values()) for u in users], [[t[k] for k in keys] for t in tasks]
 
 
-@given(ops=operations)
-def test_as_of_a_position_is_what_the_service_said_then_and_what_the_log_replays_to(ops: list[Any]) -> None:
+@contextmanager
+def service() -> Iterator[tuple[FlaskClient, EventStore]]:
+    """A client of the app on a fresh database file, and the store on that file."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "t.db"
         app = create_app(Config(database=str(path), tokens=(Token(name="t", secret="t"),)))
         client = app.test_client()
         client.environ_base["HTTP_AUTHORIZATION"] = "Bearer t"
         store = EventStore(open_database(path))
+        try:
+            yield client, store
+        finally:
+            store.db.close()
+
+
+@given(ops=operations)
+def test_as_of_a_position_is_what_the_service_said_then_and_what_the_log_replays_to(ops: list[Any]) -> None:
+    with service() as (client, store):
         users: list[int] = []
         tasks: list[int] = []
         seen: dict[int, tuple[Any, ...]] = {0: ([], [], [])}
@@ -138,7 +150,6 @@ def test_as_of_a_position_is_what_the_service_said_then_and_what_the_log_replays
             for task_id in tasks:
                 response = client.get(f"/tasks/{task_id}?asOf={position}")
                 assert (response.status_code == 200) == (task_id in [t[0] for t in expected[1]])
-        store.db.close()
 
 
 @given(ops=operations, data=st.data(), keep=st.integers(0, 3), min_stride=st.integers(1, 4))
@@ -152,12 +163,7 @@ def test_as_of_points_asked_in_any_order_replay_to_the_same_state_from_whatever_
     asof.MIN_STRIDE, asof.KEEP_ANCHORS, asof.KEEP_POINTS = min_stride, keep, max(keep, 1)
     asof.clear()
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "t.db"
-            app = create_app(Config(database=str(path), tokens=(Token(name="t", secret="t"),)))
-            client = app.test_client()
-            client.environ_base["HTTP_AUTHORIZATION"] = "Bearer t"
-            store = EventStore(open_database(path))
+        with service() as (client, store):
             users: list[int] = []
             tasks: list[int] = []
             for op in ops:
@@ -169,7 +175,6 @@ def test_as_of_points_asked_in_any_order_replay_to_the_same_state_from_whatever_
                     everything(client, "users", f"&asOf={position}"), everything(client, "tasks", f"&asOf={position}")
                 )
                 assert answered == folded(store, position, users, tasks)
-            store.db.close()
     finally:
         asof.MIN_STRIDE, asof.KEEP_ANCHORS, asof.KEEP_POINTS = saved
         asof.clear()
