@@ -129,14 +129,21 @@ class LiveServer:
 
     def all_tasks(self) -> list[dict[str, Any]]:
         """Every task, page by page."""
+        return self.every("tasks")
+
+    def all_users(self) -> list[dict[str, Any]]:
+        """Every user, page by page."""
+        return self.every("users")
+
+    def every(self, resource: str) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         for page in range(1000):
-            reply = self.request("GET", f"/tasks?_perPage=100&_page={page}")
+            reply = self.request("GET", f"/{resource}?_perPage=100&_page={page}")
             assert reply.status == 200, reply.body
-            found.extend(reply.body["tasks"])
-            if len(reply.body["tasks"]) < 100:
+            found.extend(reply.body[resource])
+            if len(reply.body[resource]) < 100:
                 return found
-        raise AssertionError("more than 100,000 tasks")
+        raise AssertionError(f"more than 100,000 {resource}")
 
     def events(self, where: str = "1", params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         """Rows of the event log, read straight from the server's file."""
@@ -146,6 +153,21 @@ class LiveServer:
             return conn.execute(f"SELECT * FROM events WHERE {where} ORDER BY position", params).fetchall()
         finally:
             conn.close()
+
+    def crash(self) -> list[int]:
+        """SIGKILL the server's whole process group at once (master and workers: no clean
+        shutdown, no checkpoint, no close); wait until none of them runs. The pids killed.
+        Needs a server started with `own_group=True`."""
+        pgid = self.process.pid
+        assert os.getpgid(pgid) == pgid, "the server does not lead its own process group"
+        members = processes_in_group(pgid)
+        os.killpg(pgid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while processes_in_group(pgid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert processes_in_group(pgid) == [], "some of the server's processes outlived SIGKILL"
+        return members
 
     def stop(self) -> None:
         """SIGTERM, then wait; kill only if it does not stop."""
@@ -167,9 +189,11 @@ def start_server(
     sample: bool = False,
     extra: tuple[str, ...] = (),
     environment: dict[str, str] | None = None,
+    own_group: bool = False,
 ) -> LiveServer:
     """Start `taskstore serve` on `port` (a free one if None) with its database in `workdir`;
-    return once it answers an authenticated request."""
+    return once it answers an authenticated request. With `own_group`, the server (and the
+    workers it forks) run in a new session and process group, so `crash()` can kill them all."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     db_path, log_path = workdir / "taskstore.db", workdir / "server.log"
@@ -180,7 +204,9 @@ def start_server(
     env["TASKSTORE_RATE_LIMIT"] = "1000000 per minute"  # counted and stamped, never reached (unless overridden)
     env.update(environment or {})
     with log_path.open("wb") as log:
-        process = subprocess.Popen([*args, *extra], cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [*args, *extra], cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=own_group
+        )
     server = LiveServer(process, port, token, db_path, log_path)
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
@@ -194,16 +220,36 @@ def start_server(
     pytest.fail(f"taskstore serve did not answer on port {port} within {STARTUP_SECONDS}s:\n{server.log()}")
 
 
+def processes_in_group(pgid: int) -> list[int]:
+    """The pids of the processes of process group `pgid` still running (zombies left out), from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):  # the process ended while being looked at
+            state, _ppid, group = stat.read_text().rsplit(")", 1)[1].split()[:3]
+            if int(group) == pgid and state not in ("Z", "X"):
+                found.append(int(stat.parent.name))
+    return sorted(found)
+
+
 def rebuild(db_path: Path) -> str:
     """Run `taskstore rebuild --db` as its own process; its output."""
+    done = run_command("rebuild", db_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def verify(db_path: Path) -> subprocess.CompletedProcess[str]:
+    """Run `taskstore verify --db` as its own process (read-only); its exit code and output."""
+    return run_command("verify", db_path)
+
+
+def run_command(command: str, db_path: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TASKSTORE_")}
-    done = subprocess.run(
-        [*taskstore_command(), "rebuild", "--db", str(db_path)],
+    return subprocess.run(
+        [*taskstore_command(), command, "--db", str(db_path)],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         env=env,
         cwd=db_path.parent,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout

@@ -1,12 +1,16 @@
 """A workload of mixed writes from several client threads against a live server: users and
 tasks created, patched and deleted, status changes, and a few hot users and tasks that
-every thread writes to, so requests conflict on the same streams across processes."""
+every thread writes to, so requests conflict on the same streams across processes; and
+the checks of what such writes left in the log."""
 
 from __future__ import annotations
 
 import itertools
+import json
 import random
+import sqlite3
 import threading
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,3 +125,66 @@ def client(server: LiveServer, pool: Pool, n: int, count: int, start: threading.
     finally:
         conn.close()
     return writes
+
+
+def events_by_request(server: LiveServer) -> dict[str, list[sqlite3.Row]]:
+    """The log's rows grouped by the request id recorded with each (the X-Request-Id of the write)."""
+    grouped: dict[str, list[sqlite3.Row]] = defaultdict(list)
+    for row in server.events():
+        grouped[row["request_id"]].append(row)
+    return grouped
+
+
+def assert_appended(write: Write, rows: list[sqlite3.Row], log: list[sqlite3.Row]) -> None:
+    """The events `write` must have appended, from what the log held before it."""
+    target = write.path.rsplit("/", 1)[-1]
+    types = [(row["type"], row["stream_id"]) for row in rows]
+    match write.kind:
+        case "create_user":
+            assert types == [("UserCreated", f"user-{write.reply.body['userId']}")]
+        case "create_task":
+            assert types == [("TaskCreated", f"task-{write.reply.body['taskId']}")]
+        case "patch_user":
+            assert types == [("UserUpdated", f"user-{target}")]
+        case "delete_task":
+            assert types == [("TaskDeleted", f"task-{target}")]
+        case "patch_task":
+            before = status_before(log, f"task-{target}", rows[0]["position"])
+            changed = "taskStatus" in write.body and write.body["taskStatus"] != before  # type: ignore[operator, index]
+            assert types == [("TaskUpdated", f"task-{target}")] + [("TaskStatusChanged", f"task-{target}")] * changed
+            assert write.reply.body["taskStatus"] == write.body.get("taskStatus", before)  # type: ignore[union-attr]
+        case "delete_user":
+            owned = live_tasks_of(log, int(target), rows[0]["position"])
+            assert sorted(types) == sorted(
+                [("TaskDeleted", f"task-{t}") for t in owned] + [("UserDeleted", f"user-{target}")]
+            )
+            assert all(json.loads(r["payload"])["cascade"] for r in rows if r["type"] == "TaskDeleted")
+
+
+def status_before(log: list[sqlite3.Row], stream: str, position: int) -> str:
+    status = "NOT_STARTED"
+    for row in log:
+        if row["stream_id"] == stream and row["position"] < position and row["type"] == "TaskStatusChanged":
+            status = json.loads(row["payload"])["new"]
+    return status
+
+
+def live_tasks_of(log: list[sqlite3.Row], user_id: int, position: int) -> set[int]:
+    owned: set[int] = set()
+    for row in (r for r in log if r["position"] < position):
+        payload = json.loads(row["payload"])
+        if row["type"] == "TaskCreated" and payload["user_id"] == user_id:
+            owned.add(payload["task_id"])
+        elif row["type"] == "TaskDeleted":
+            owned.discard(payload["task_id"])
+    return owned
+
+
+def gaps(log: list[sqlite3.Row]) -> tuple[list[int], dict[str, list[int]]]:
+    """The positions if they do not run 1..N, and each stream whose versions do not run 1..n."""
+    positions = [row["position"] for row in log]
+    versions: dict[str, list[int]] = defaultdict(list)
+    for row in log:
+        versions[row["stream_id"]].append(row["version"])
+    broken = {s: v for s, v in versions.items() if v != list(range(1, len(v) + 1))}
+    return ([] if positions == list(range(1, len(log) + 1)) else positions), broken

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
@@ -20,8 +19,8 @@ import pytest
 
 from projections import replay
 from taskstore.database import open_database
-from tests.e2e.live import LiveServer, rebuild, start_server, taskstore_command
-from tests.e2e.mixed_writes import Pool, Write, client, seed
+from tests.e2e.live import rebuild, start_server, verify
+from tests.e2e.mixed_writes import Pool, assert_appended, client, events_by_request, gaps, seed
 
 pytestmark = pytest.mark.e2e
 WORKERS, THREADS, WRITES = 4, 8, 2000
@@ -53,13 +52,6 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Any:
     server.stop()
 
 
-def events_by_request(server: LiveServer) -> dict[str, list[sqlite3.Row]]:
-    grouped: dict[str, list[sqlite3.Row]] = defaultdict(list)
-    for row in server.events():
-        grouped[row["request_id"]].append(row)
-    return grouped
-
-
 def test_no_write_gets_a_server_error_or_a_locked_database(run: Any) -> None:
     server, writes = run
     assert len(writes) >= WRITES
@@ -86,59 +78,9 @@ def test_every_successful_write_is_in_the_log_once_and_no_failed_one_is(run: Any
         assert_appended(write, grouped[write.reply.request_id], log)
 
 
-def assert_appended(write: Write, rows: list[sqlite3.Row], log: list[sqlite3.Row]) -> None:
-    """The events `write` must have appended, from what the log held before it."""
-    target = write.path.rsplit("/", 1)[-1]
-    types = [(row["type"], row["stream_id"]) for row in rows]
-    match write.kind:
-        case "create_user":
-            assert types == [("UserCreated", f"user-{write.reply.body['userId']}")]
-        case "create_task":
-            assert types == [("TaskCreated", f"task-{write.reply.body['taskId']}")]
-        case "patch_user":
-            assert types == [("UserUpdated", f"user-{target}")]
-        case "delete_task":
-            assert types == [("TaskDeleted", f"task-{target}")]
-        case "patch_task":
-            before = status_before(log, f"task-{target}", rows[0]["position"])
-            changed = "taskStatus" in write.body and write.body["taskStatus"] != before  # type: ignore[operator]
-            assert types == [("TaskUpdated", f"task-{target}")] + [("TaskStatusChanged", f"task-{target}")] * changed
-            assert write.reply.body["taskStatus"] == write.body.get("taskStatus", before)  # type: ignore[union-attr]
-        case "delete_user":
-            owned = live_tasks_of(log, int(target), rows[0]["position"])
-            assert sorted(types) == sorted(
-                [("TaskDeleted", f"task-{t}") for t in owned] + [("UserDeleted", f"user-{target}")]
-            )
-            assert all(json.loads(r["payload"])["cascade"] for r in rows if r["type"] == "TaskDeleted")
-
-
-def status_before(log: list[sqlite3.Row], stream: str, position: int) -> str:
-    status = "NOT_STARTED"
-    for row in log:
-        if row["stream_id"] == stream and row["position"] < position and row["type"] == "TaskStatusChanged":
-            status = json.loads(row["payload"])["new"]
-    return status
-
-
-def live_tasks_of(log: list[sqlite3.Row], user_id: int, position: int) -> set[int]:
-    owned: set[int] = set()
-    for row in (r for r in log if r["position"] < position):
-        payload = json.loads(row["payload"])
-        if row["type"] == "TaskCreated" and payload["user_id"] == user_id:
-            owned.add(payload["task_id"])
-        elif row["type"] == "TaskDeleted":
-            owned.discard(payload["task_id"])
-    return owned
-
-
 def test_positions_and_stream_versions_have_no_gaps(run: Any) -> None:
     server, _ = run
-    log = server.events()
-    assert [row["position"] for row in log] == list(range(1, len(log) + 1))
-    versions: dict[str, list[int]] = defaultdict(list)
-    for row in log:
-        versions[row["stream_id"]].append(row["version"])
-    assert {s: v for s, v in versions.items() if v != list(range(1, len(v) + 1))} == {}
+    assert gaps(server.events()) == ([], {})
 
 
 def test_the_live_state_keeps_the_rules(run: Any) -> None:
@@ -158,9 +100,7 @@ def test_a_rebuild_equals_the_live_read_models_and_verify_passes(run: Any, tmp_p
         source.backup(target)
     assert f"Replayed {len(server.events())} events" in rebuild(copy)
     assert snapshot(copy) == live
-    verified = subprocess.run(
-        [*taskstore_command(), "verify", "--db", str(server.db_path)], capture_output=True, text=True, timeout=120
-    )
+    verified = verify(server.db_path)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     ready = server.request("GET", "/readyz", token=None)
     assert (ready.status, ready.body) == (200, {"status": "ready", "position": len(server.events())})
