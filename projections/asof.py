@@ -10,10 +10,15 @@ Built states are kept for reuse, keyed by the hash of their prefix's last row: t
 chain names a prefix of the log exactly, whatever file or position it came from. A new
 point starts from the latest kept state at or before it whose hash is this log's hash at
 that position, and replays only the events after it. A replay also keeps a copy of the
-state at every `stride` positions it passes, so after one long replay any earlier or later
-point is at most a stride of events away from a start. Each process keeps at most
-`KEEP_POINTS` asked-for states and `KEEP_ANCHORS` of those copies; a cache hit never
-waits for another point's replay, and two requests for the same new point replay it once.
+state at every `stride` positions it passes, so any point in a part of the log a replay
+has passed through is at most a stride of events away from a start.
+Each process keeps at most `KEEP_POINTS` asked-for states and `KEEP_ANCHORS` copies.
+
+A kept state is served at once, even while a replay runs. Replays run one at a time, each
+choosing its start once it runs: requests for new points that arrive together then take
+turns, each starting from what the ones before it kept, instead of all replaying from
+the start of the log at once (which, under one interpreter lock, makes every one of them
+as slow as all of them together).
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from taskstore.store import EventStore
 
 KEEP_POINTS = 4  # asked-for states kept per process
 KEEP_ANCHORS = 8  # copies kept from inside replays, as starting points
-MIN_STRIDE = 5_000  # a replay keeps a copy every `stride(last)` positions, never more often than this
+MIN_STRIDE = 5_000  # a replay keeps a copy every `stride(last)` positions: never less than this apart
 _VIEWS = (users, tasks)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -47,8 +52,8 @@ class _State:
 
 _points: OrderedDict[str, _State] = OrderedDict()
 _anchors: OrderedDict[str, _State] = OrderedDict()
-_lock = threading.Lock()  # guards the two caches and `_building`; held only briefly
-_building: dict[str, threading.Lock] = {}  # one lock per point being replayed
+_lock = threading.Lock()  # guards the two caches; held only briefly
+_replaying = threading.Lock()  # held through a replay
 
 
 @dataclass(frozen=True)
@@ -101,8 +106,7 @@ def views_at(store: EventStore, position: int) -> Database:
     with _lock:
         if (hit := _cached(key)) is not None:
             return hit
-        building = _building.setdefault(key, threading.Lock())
-    with building:  # a second request for the same point waits for the first one's replay
+    with _replaying:  # one replay at a time: the next one starts from what this one keeps
         with _lock:
             if (hit := _cached(key)) is not None:
                 return hit
@@ -111,7 +115,6 @@ def views_at(store: EventStore, position: int) -> Database:
             _points[key] = state
             while len(_points) > KEEP_POINTS:  # not closed here: a request may still be reading it
                 _points.popitem(last=False)
-            _building.pop(key, None)
         return state.db
 
 

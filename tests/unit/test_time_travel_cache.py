@@ -5,7 +5,6 @@ log is never a start, and a kept point is served while another point is being re
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -152,29 +151,65 @@ def test_a_kept_point_is_served_while_another_point_is_replayed(
         slow.join(10)
 
 
+class Announcing:
+    """The replay lock, setting `arrived` as each request reaches it (past the cache check)."""
+
+    def __init__(self, lock: Any, arrived: threading.Event) -> None:
+        self.lock, self.arrived = lock, arrived
+
+    def __enter__(self) -> None:
+        self.arrived.set()
+        self.lock.acquire()
+
+    def __exit__(self, *_: object) -> None:
+        self.lock.release()
+
+
+def replay_while_another_waits(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch, first: int, second: int
+) -> tuple[list[int], list[Database]]:
+    """Ask for `first`, and for `second` once the first replay is under way and the second
+    request is waiting for it; the positions replayed, and the two answers."""
+    replayed: list[int] = []
+    started, arrived = threading.Event(), threading.Event()
+    project = tasks.project
+
+    def stalling(db: Database, record: Recorded) -> None:
+        replayed.append(record.position)
+        if not started.is_set():
+            started.set()
+            assert arrived.wait(10)
+        project(db, record)
+
+    monkeypatch.setattr(tasks, "project", stalling)
+    answers: dict[int, Database] = {}
+    one = threading.Thread(target=lambda: answers.update({first: asof.views_at(store, first)}))
+    one.start()
+    assert started.wait(10)
+    monkeypatch.setattr(asof, "_replaying", Announcing(asof._replaying, arrived))
+    two = threading.Thread(target=lambda: answers.update({second: asof.views_at(store, second)}))
+    two.start()
+    for thread in (one, two):
+        thread.join(10)
+    return replayed, [answers[first], answers[second]]
+
+
 def test_two_requests_for_the_same_new_point_replay_it_once(store: EventStore, monkeypatch: pytest.MonkeyPatch) -> None:
     history(store, 30)
     monkeypatch.setattr(asof, "KEEP_ANCHORS", 0)
-    replayed: list[int] = []
-    entered = threading.Event()
-    project = tasks.project
 
-    def slow(db: Database, record: Recorded) -> None:
-        replayed.append(record.position)
-        if record.position == 10 and not entered.is_set():
-            entered.set()
-            time.sleep(0.3)  # long enough for the second request to arrive meanwhile
-        project(db, record)
+    replayed, (one, two) = replay_while_another_waits(store, monkeypatch, 20, 20)
 
-    monkeypatch.setattr(tasks, "project", slow)
-    answers: list[Database] = []
-    first = threading.Thread(target=lambda: answers.append(asof.views_at(store, 20)))
-    first.start()
-    assert entered.wait(10)
-    second = threading.Thread(target=lambda: answers.append(asof.views_at(store, 20)))
-    second.start()
-    for thread in (first, second):
-        thread.join(10)
-
-    assert len(answers) == 2 and answers[0] is answers[1]
+    assert one is two
     assert replayed == list(range(1, 21))
+
+
+def test_a_new_point_asked_during_a_replay_starts_from_what_that_replay_kept(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    history(store, 40)  # copies every 10 positions
+
+    replayed, (_, at_36) = replay_while_another_waits(store, monkeypatch, 38, 36)
+
+    assert replayed == list(range(1, 39)) + list(range(31, 37))
+    assert titles_and_statuses(at_36) == folded(store, 36)
