@@ -17,7 +17,7 @@ from api import prepare_database
 from api.config import Config
 from projections import replay
 from projections.verify import Verification, read_snapshot, verify
-from taskstore import transfer
+from taskstore import chain, transfer
 from taskstore.database import open_database
 from taskstore.store import EventStore
 
@@ -126,18 +126,15 @@ def import_command(file: str, db_path: str | None, head: str | None) -> None:
     existed = path.exists()
     _refuse_unless_empty(path)
     events, last_hash = _checked(file)
-    if head is not None and head.strip().lower() != last_hash:
-        ends = "holds no events" if last_hash is None else f"ends at position {events} with hash {last_hash}"
-        raise click.ClickException(
-            f"refused to import {file}: it {ends}, not with the head {head.strip()} it was exported with"
-            " (lines are missing from its end, or it is another log)"
-        )
+    _check_head(file, head, events, last_hash)
     try:
         with closing(open_database(path)) as db:
             store = EventStore(db)
             store.create_schema()
             with store.transaction(), open(file, encoding="utf-8") as lines:
-                store.load_rows(transfer.read_rows(lines))
+                events = store.load_rows(transfer.read_rows(lines))
+                last_hash = store.head_hash()
+                _check_head(file, head, events, last_hash)  # the file may have changed since it was checked
                 replay.rebuild(store)
     except transfer.ImportRefused as exc:  # the file changed since it was checked
         _remove_unless(existed, path)
@@ -148,6 +145,17 @@ def import_command(file: str, db_path: str | None, head: str | None) -> None:
     click.echo(f"Imported {events} events into {path} and rebuilt the read models; head hash {last_hash}.")
 
 
+def _check_head(file: str, head: str | None, events: int, last_hash: str) -> None:
+    """Refuse a file that does not end with the head hash given (that of an empty log for none)."""
+    if head is None or head.strip().lower() == last_hash:
+        return
+    ends = "holds no events" if events == 0 else f"ends at position {events} with hash {last_hash}"
+    raise click.ClickException(
+        f"refused to import {file}: it {ends}, not with the head {head.strip()} it was exported with"
+        " (lines are missing from its end, or it is another log)"
+    )
+
+
 def _remove_unless(existed: bool, path: Path) -> None:
     """Leave no trace of a database that was not there before."""
     if not existed:
@@ -155,10 +163,10 @@ def _remove_unless(existed: bool, path: Path) -> None:
             leftover.unlink(missing_ok=True)
 
 
-def _checked(file: str) -> tuple[int, str | None]:
+def _checked(file: str) -> tuple[int, str]:
     """Read the whole file once, checking every line, before anything is written: how many
-    events it holds, and the hash of the last one (None if it holds none)."""
-    count, last_hash = 0, None
+    events it holds, and the hash of the last one (that of an empty log if it holds none)."""
+    count, last_hash = 0, chain.GENESIS
     try:
         with open(file, encoding="utf-8") as lines:
             for row in transfer.read_rows(lines):

@@ -203,6 +203,11 @@ class EventStore:
         row = self.db.execute("SELECT max(position) FROM events").fetchone()
         return int(row[0] or 0)
 
+    def head_hash(self) -> str:
+        """The hash of the last row: it names the whole log (that of an empty log if there is none)."""
+        row = self.db.execute("SELECT hash FROM events ORDER BY position DESC LIMIT 1").fetchone()
+        return chain.GENESIS if row is None else str(row[0])
+
     def latest_stream_of(self, event_type: str) -> str | None:
         """The stream of the most recent event of a type (ids grow in log order)."""
         row = self.db.execute(

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 from flask.testing import FlaskClient
 
-from api import create_app, prepare_database
+from api import create_app, ops, prepare_database
 from api.cli import main
 from api.config import Config, Token
 from taskstore.database import open_database
@@ -269,7 +269,7 @@ def test_a_file_cut_short_is_refused_when_the_head_is_given_and_writes_nothing(
     assert not target.exists()
 
 
-def test_an_empty_file_with_a_head_is_refused(tmp_path: Path) -> None:
+def test_an_empty_file_ends_with_the_head_of_an_empty_log_and_no_other(tmp_path: Path) -> None:
     empty = tmp_path / "empty.jsonl"
     empty.write_text("", encoding="utf-8")
     result = run("import", str(empty), "--db", str(tmp_path / "copy.db"), "--head", "ab" * 32)
@@ -277,3 +277,27 @@ def test_an_empty_file_with_a_head_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "it holds no events, not with the head" in result.output
     assert not (tmp_path / "copy.db").exists()
+    assert run("import", str(empty), "--db", str(tmp_path / "copy.db"), "--head", "0" * 64).exit_code == 0
+    assert rows(tmp_path / "copy.db") == []
+
+
+def test_a_file_cut_short_after_it_was_checked_is_still_refused_by_the_head(
+    client: FlaskClient, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    some_history(client)
+    everything = exported(db_path)
+    source = write(tmp_path / "events.jsonl", everything)
+    checked = ops._checked
+
+    def checked_then_cut(file: str) -> tuple[int, str]:
+        answer = checked(file)
+        write(source, everything[:-2])  # the file loses its last lines between the check and the load
+        return answer
+
+    monkeypatch.setattr(ops, "_checked", checked_then_cut)
+    target = tmp_path / "copy.db"
+    result = run("import", str(source), "--db", str(target), "--head", everything[-1]["hash"])
+
+    assert result.exit_code == 1
+    assert f"ends at position {everything[-3]['position']} with hash {everything[-3]['hash']}" in result.output
+    assert not target.exists()
