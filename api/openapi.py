@@ -99,7 +99,7 @@ def _operation(method: str, op: Operation, by_id: dict[str, Operation], query: l
         "parameters": parameters,
         "responses": {str(op.status): _success(op, by_id)},
     }
-    if "If-None-Match" in op.request_headers:
+    if method == "GET" and "If-None-Match" in op.request_headers:
         out["responses"]["304"] = _not_modified(op)
     if op.description:
         out["description"] = op.description

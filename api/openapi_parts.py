@@ -48,15 +48,16 @@ REQUEST_HEADERS = {
         "name": "If-Match",
         "in": "header",
         "required": False,
-        "description": "The `ETag` of the version the change is based on; 412 if the resource has moved on since.",
+        "description": "`ETag`s of versions the request is based on (strong comparison; `*`: any version); "
+        "412 if none names the resource's version.",
         "schema": _TEXT,
     },
     "If-None-Match": {
         "name": "If-None-Match",
         "in": "header",
         "required": False,
-        "description": "`ETag`s the client holds (weak `W/` forms match too; `*` matches any version); "
-        "304 with no body if one names the version the answer would carry.",
+        "description": "`ETag`s the client holds (weak comparison, so `W/` forms match too; `*`: any version). "
+        "If one names the resource's version: a GET is answered 304 with no body, a change is refused with 412.",
         "schema": _TEXT,
     },
     "Idempotency-Key": {
@@ -92,7 +93,7 @@ def error_statuses(method: str, op: Operation) -> list[int]:
         found |= {413, 415}
     if method in WRITES and not op.public:
         found.add(409)
-    if "If-Match" in op.request_headers:
+    if {"If-Match", "If-None-Match"} & set(op.request_headers):
         found.add(412)
     if "Idempotency-Key" in op.request_headers:
         found.add(422)

@@ -72,7 +72,7 @@ def create_task() -> tuple[Response, int]:
     out=TaskSchema,
     query=AsOfQuerySchema,
     path=("taskId",),
-    request_headers=("If-None-Match",),
+    request_headers=("If-Match", "If-None-Match"),
     response_headers=("ETag",),
 )
 def get_task(raw_id: str) -> tuple[Response, int]:
@@ -84,7 +84,7 @@ def get_task(raw_id: str) -> tuple[Response, int]:
         raise NotFound(f"Task {task_id} not found")
     scopes.check_owner(found["user_id"] if isinstance(found, dict) else found.user_id)
     version = found["version"] if isinstance(found, dict) else found.version
-    return conditional(lambda: respond(task_out, found), task_stream(task_id), version)
+    return conditional(lambda: respond(task_out, found), store, task_stream(task_id), version)
 
 
 @bp.patch("/<id:raw_id>")
@@ -95,7 +95,7 @@ def get_task(raw_id: str) -> tuple[Response, int]:
     out=TaskSchema,
     body=TaskUpdateSchema,
     path=("taskId",),
-    request_headers=("If-Match",),
+    request_headers=("If-Match", "If-None-Match"),
 )
 def update_task(raw_id: str) -> tuple[Response, int]:
     no_query()
@@ -109,7 +109,9 @@ def update_task(raw_id: str) -> tuple[Response, int]:
 
 
 @bp.delete("/<id:raw_id>")
-@documented("deleteTask", "Delete a task", "tasks", status=204, path=("taskId",), request_headers=("If-Match",))
+@documented(
+    "deleteTask", "Delete a task", "tasks", status=204, path=("taskId",), request_headers=("If-Match", "If-None-Match")
+)
 def delete_task(raw_id: str) -> Response:
     no_query()
     task_id, store = path_id(raw_id, "task"), current_store()

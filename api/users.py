@@ -83,7 +83,7 @@ def create_user() -> tuple[Response, int]:
     out=UserSchema,
     query=AsOfQuerySchema,
     path=("userId",),
-    request_headers=("If-None-Match",),
+    request_headers=("If-Match", "If-None-Match"),
     response_headers=("ETag",),
 )
 def get_user(raw_id: str) -> tuple[Response, int]:
@@ -95,7 +95,7 @@ def get_user(raw_id: str) -> tuple[Response, int]:
         raise NotFound(f"User {user_id} not found")
     scopes.check_owner(user_id)
     version = found["version"] if isinstance(found, dict) else found.version
-    return conditional(lambda: respond(user_out, found), user_stream(user_id), version)
+    return conditional(lambda: respond(user_out, found), store, user_stream(user_id), version)
 
 
 @bp.patch("/<raw_id>")
@@ -106,7 +106,7 @@ def get_user(raw_id: str) -> tuple[Response, int]:
     out=UserSchema,
     body=UserUpdateSchema,
     path=("userId",),
-    request_headers=("If-Match",),
+    request_headers=("If-Match", "If-None-Match"),
 )
 def update_user(raw_id: str) -> tuple[Response, int]:
     no_query()
@@ -124,7 +124,7 @@ def update_user(raw_id: str) -> tuple[Response, int]:
     "users",
     status=204,
     path=("userId",),
-    request_headers=("If-Match",),
+    request_headers=("If-Match", "If-None-Match"),
 )
 def delete_user(raw_id: str) -> Response:
     no_query()

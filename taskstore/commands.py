@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
@@ -23,8 +24,21 @@ from taskstore.state import Task, User, fold_task, fold_user
 from taskstore.store import EventStore, Meta, StreamAppend
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Precondition:
+    """What a request requires of a stream's version (RFC 9110's If-Match, then If-None-Match):
+    one of `match` (None: any), and none of `none_match` (`none_match_any`: no version at
+    all, which an existing stream never meets)."""
+
+    match: frozenset[int] | None = None
+    none_match: frozenset[int] = frozenset()
+    none_match_any: bool = False
+
+
 #: The versions of a stream a command may change it at; None: whatever version it is at.
-Expected = Collection[int] | None
+Expected = Collection[int] | Precondition | None
 ATTEMPTS = 5
 MAX_ID = 2**63 - 1  # SQLite's largest integer: no stream can have a larger id
 
@@ -166,6 +180,11 @@ def require(store: EventStore, stream_id: str, version: int, expected: Expected)
 
     Raises VersionMismatch carrying the events after the last accepted version below
     `version` (every event of the stream if there is none)."""
+    if isinstance(expected, Precondition):
+        require(store, stream_id, version, expected.match)
+        if expected.none_match_any or version in expected.none_match:  # the client holds this version
+            raise VersionMismatch(stream_id, version, [], named=True)
+        return
     if expected is None or version in expected:
         return
     since = max((v for v in expected if v < version), default=0)

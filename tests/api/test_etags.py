@@ -346,8 +346,58 @@ def test_no_token_is_401_whatever_if_none_match_says(app: Any, task: dict[str, A
     assert_error(response, 401, "UNAUTHORIZED")
 
 
-def test_writes_do_not_read_if_none_match(client: FlaskClient, task: dict[str, Any]) -> None:
+@pytest.mark.parametrize("form", ["{tag}", "W/{tag}", '"task-9.v1", {tag}', "*"])
+@pytest.mark.parametrize("method", ["PATCH", "DELETE"])
+def test_a_write_whose_if_none_match_names_the_current_version_is_412_and_appends_nothing(
+    client: FlaskClient, db_path: Path, task: dict[str, Any], form: str, method: str
+) -> None:
     path = f"/tasks/{task['taskId']}"
-    response = client.patch(path, json={"taskTitle": "Mine"}, headers={"If-None-Match": "*"})
+    current = tag(client.get(path))
+    before = event_count(db_path)
+    response = client.open(
+        path, method=method, json={"taskTitle": "Mine"}, headers={"If-None-Match": form.format(tag=current)}
+    )
+    missed = response.get_json()["missed"]
+    assert_error(_without_missed(response), 412, "PRECONDITION_FAILED")
+    assert missed == []  # the client holds the current version: nothing to catch up on
+    assert response.headers["ETag"] == current
+    assert event_count(db_path) == before
+    assert client.get(path).get_json() == task
+
+
+def test_a_write_whose_if_none_match_names_an_older_version_goes_through(
+    client: FlaskClient, task: dict[str, Any]
+) -> None:
+    path = f"/tasks/{task['taskId']}"
+    old = tag(client.get(path))
+    client.patch(path, json={"taskTitle": "Two"})
+    response = client.patch(path, json={"taskTitle": "Mine"}, headers={"If-None-Match": old})
     assert response.status_code == 200
     assert response.get_json()["taskTitle"] == "Mine"
+
+
+def test_if_match_is_evaluated_before_if_none_match_on_a_write(client: FlaskClient, task: dict[str, Any]) -> None:
+    path = f"/tasks/{task['taskId']}"
+    stale = tag(client.get(path))
+    client.patch(path, json={"taskTitle": "Two"})
+    response = client.patch(path, json={"taskTitle": "Mine"}, headers={"If-Match": stale, "If-None-Match": stale})
+    missed = response.get_json()["missed"]
+    assert_error(_without_missed(response), 412, "PRECONDITION_FAILED")
+    assert [entry["type"] for entry in missed] == ["TaskUpdated"]  # If-Match's refusal, with what it missed
+
+
+def test_a_get_whose_if_match_names_no_version_it_would_carry_is_412(client: FlaskClient, task: dict[str, Any]) -> None:
+    path = f"/tasks/{task['taskId']}"
+    first = tag(client.get(path))
+    client.patch(path, json={"taskTitle": "Two"})
+    current = tag(client.get(path))
+
+    refused = client.get(path, headers={"If-Match": first, "If-None-Match": current})
+    missed = refused.get_json()["missed"]
+    assert_error(_without_missed(refused), 412, "PRECONDITION_FAILED")
+    assert [entry["type"] for entry in missed] == ["TaskUpdated"]
+    assert refused.headers["ETag"] == current
+    assert client.get(path, headers={"If-Match": current}).get_json()["taskTitle"] == "Two"
+    assert client.get(path, headers={"If-Match": "*"}).status_code == 200
+    assert client.get(f"{path}?asOf=2", headers={"If-Match": first}).status_code == 200  # the version read then
+    assert client.get(f"{path}?asOf=2", headers={"If-Match": current}).status_code == 412

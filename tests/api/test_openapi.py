@@ -109,14 +109,15 @@ def test_each_operation_lists_the_errors_its_inputs_can_cause(document: dict[str
 
 def test_headers_taken_and_sent_are_described(document: dict[str, Any]) -> None:
     ops = operations(document)
-    headers = {p["name"] for p in ops["patch", "/tasks/{taskId}"]["parameters"] if p["in"] == "header"}
-    assert headers == {"If-Match"}
+    for method in ("patch", "delete"):
+        headers = {p["name"] for p in ops[method, "/tasks/{taskId}"]["parameters"] if p["in"] == "header"}
+        assert headers == {"If-Match", "If-None-Match"}
     headers = {p["name"] for p in ops["post", "/tasks"]["parameters"] if p["in"] == "header"}
     assert headers == {"Idempotency-Key"}
     assert "ETag" in ops["get", "/users/{userId}"]["responses"]["200"]["headers"]
     for path in ("/tasks/{taskId}", "/users/{userId}"):
         headers = {p["name"] for p in ops["get", path]["parameters"] if p["in"] == "header"}
-        assert headers == {"If-None-Match"}
+        assert headers == {"If-Match", "If-None-Match"}
     assert {p["name"] for p in ops["get", "/tasks"]["parameters"] if p["in"] == "header"} == set()
     assert {"X-Total-Count", "Link"} <= set(ops["get", "/tasks"]["responses"]["200"]["headers"])
 
