@@ -18,14 +18,16 @@ that exists. If-None-Match is compared weakly: `W/"task-3.v5"` matches `"task-3.
   envelope (and it fails `If-Match: *`). The routes call `conditional` only once the
   resource is found and the token may read it, so a 404, 401 or 403 is never a 304 or 412.
 
-Werkzeug's header parser is lenient: an unquoted tag, or a lower-case `w/`, is read as the
-tag it spells.
+The headers are read here rather than by werkzeug's parser, which is lenient: it reads an
+unquoted `task-1.v2` or a lower-case `w/"..."` as the tag they spell, so a malformed
+If-Match could pass. Here a malformed member names nothing.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 from flask import Response, current_app, request
 
@@ -34,6 +36,11 @@ from taskstore.errors import VersionMismatch
 from taskstore.store import EventStore
 
 _VERSION = re.compile(r"v([1-9][0-9]{0,17})")
+#: One member of a list of entity tags: `*`, `[W/]"opaque"`, or anything else up to the next
+#: comma (malformed: it names nothing). An opaque tag holds no `"` but may hold a comma.
+_MEMBER = re.compile(
+    r'[ \t]*+(?:(?P<star>\*)[ \t]*|(?P<weak>W/)?"(?P<opaque>[\x21\x23-\x7e\x80-\xff]*)"[ \t]*|[^,]*+)(?:,|\Z)'
+)
 
 
 def etag(stream_id: str, version: int) -> str:
@@ -47,6 +54,35 @@ def tagged(result: tuple[Response, int], stream_id: str, version: int) -> tuple[
     return result
 
 
+@dataclass(frozen=True)
+class Tags:
+    """An If-Match or If-None-Match header read strictly (RFC 9110 §8.8.3 and §13.1): `*`, or
+    the opaque tags of its well-formed members, strong or weak. A malformed member (an
+    unquoted tag, a lower-case `w/`, an unclosed quote) names nothing."""
+
+    present: bool = False  # the header was sent with something in it
+    star: bool = False
+    strong: frozenset[str] = frozenset()
+    weak: frozenset[str] = frozenset()
+
+    def versions(self, stream_id: str, *, include_weak: bool) -> frozenset[int]:
+        """The versions of `stream_id` the tags name (weak ones too if `include_weak`)."""
+        tags = self.strong | self.weak if include_weak else self.strong
+        return frozenset(_versions(stream_id, tags))
+
+
+def read_tags(name: str) -> Tags:
+    """The header `name` of this request (every occurrence of it, as one list), read strictly."""
+    text = ", ".join(request.headers.getlist(name))
+    star, strong, weak = False, set[str](), set[str]()
+    for member in _MEMBER.finditer(text):
+        if member["star"]:
+            star = True
+        elif member["opaque"] is not None:
+            (weak if member["weak"] else strong).add(member["opaque"])
+    return Tags(present=bool(text.strip()), star=star, strong=frozenset(strong), weak=frozenset(weak))
+
+
 def conditional(
     answer: Callable[[], tuple[Response, int]], store: EventStore, stream_id: str, version: int
 ) -> tuple[Response, int]:
@@ -58,7 +94,8 @@ def conditional(
         since = max((v for v in match if v < version), default=0)
         missed = [r for r in store.read_stream(stream_id) if since < r.event.version <= version]
         raise VersionMismatch(stream_id, version, missed)
-    if request.if_none_match.contains_weak(etag(stream_id, version)):
+    none_match = read_tags("If-None-Match")
+    if none_match.star or version in none_match.versions(stream_id, include_weak=True):
         return tagged((current_app.response_class(status=304), 304), stream_id, version)
     return tagged(answer(), stream_id, version)
 
@@ -67,27 +104,26 @@ def expected(stream_id: str) -> Expected:
     """What a PATCH or DELETE of `stream_id` requires of its version: the versions If-Match
     names, and none of those If-None-Match names; None without either header."""
     match = _if_match(stream_id)
-    if not request.headers.get("If-None-Match", "").strip():
+    none_match = read_tags("If-None-Match")
+    if not none_match.present:
         return match
-    none_match = request.if_none_match
-    named = frozenset(_versions(stream_id, none_match.as_set(include_weak=True)))
-    return Precondition(match=match, none_match=named, none_match_any=none_match.star_tag)
+    named = none_match.versions(stream_id, include_weak=True)
+    return Precondition(match=match, none_match=named, none_match_any=none_match.star)
 
 
 def _if_match(stream_id: str) -> frozenset[int] | None:
     """The versions of `stream_id` the request's If-Match accepts: None without the header, with
     an empty one or with `*`; otherwise those its strong tags name (none at all, so never met,
     if no tag does)."""
-    if not request.headers.get("If-Match", "").strip() or request.if_match.star_tag:
+    tags = read_tags("If-Match")
+    if not tags.present or tags.star:
         return None  # no header, an empty one (a list of no tags), or `*`
-    return frozenset(_versions(stream_id, request.if_match.as_set()))  # strong tags only
+    return tags.versions(stream_id, include_weak=False)
 
 
 def _versions(stream_id: str, tags: Iterable[str]) -> Iterator[int]:
     """The versions of `stream_id` that tags name."""
     for tag in tags:
-        if not tag:  # `""` names no version
-            continue
         stream, _, rest = tag.rpartition(".")
         match = _VERSION.fullmatch(rest)
         if stream == stream_id and match:
