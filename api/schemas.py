@@ -13,7 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from projections import tasks, users
 from projections.asof import Point
-from taskstore.dates import instant_us
+from taskstore.dates import FIRST_US, LAST_US, instant_us, utc_text
 from taskstore.events import TaskStatus
 
 STATUSES = ", ".join(TaskStatus)
@@ -43,6 +43,13 @@ class Text(fields.String):
         return text
 
 
+#: A due date's instant lies in years 1-9999 UTC, and late enough in year 1 that its reminder
+#: (up to 64000 minutes before it) does too: every instant the API writes is a date-time.
+EARLIEST_DUE_US = FIRST_US + 64000 * 60_000_000
+LATEST_DUE_US = LAST_US
+DUE_RANGE = f"must be an instant from {utc_text(EARLIEST_DUE_US)} to {utc_text(LAST_US - 999_999)} (UTC)"
+
+
 class DateTime(Text):
     """An ISO 8601 date-time, kept as the exact text the client sent."""
 
@@ -58,6 +65,16 @@ class DateTime(Text):
                     "must be an ISO 8601 date-time such as 2025-06-30T17:00:00-05:00",
                 )
             ) from exc
+        return text
+
+
+class DueDate(DateTime):
+    """A due date: a date-time whose instant, and whose reminder's, lie in years 1-9999 UTC."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST_DUE_US <= instant_us(text) <= LATEST_DUE_US:
+            raise ValidationError(err("INVALID_RANGE", "Out of range", DUE_RANGE))
         return text
 
 
@@ -143,7 +160,7 @@ class TaskCreateSchema(Schema):
         data_key="taskDescription", allow_none=True, load_default=None, error_messages=CODES, validate=length(1, 255)
     )
     status = Status(data_key="taskStatus", load_default=TaskStatus.NOT_STARTED, error_messages=CODES)
-    due_date = DateTime(data_key="dueDate", required=True, error_messages=CODES)
+    due_date = DueDate(data_key="dueDate", required=True, error_messages=CODES)
     warning_offset = strict_int(data_key="warningOffset", required=True, validate=OFFSET)
 
 
@@ -153,7 +170,7 @@ class TaskUpdateSchema(_AtLeastOne):
     title = Text(data_key="taskTitle", error_messages=CODES, validate=length(1, 80))
     description = Text(data_key="taskDescription", allow_none=True, error_messages=CODES, validate=length(1, 255))
     status = Status(data_key="taskStatus", error_messages=CODES)
-    due_date = DateTime(data_key="dueDate", error_messages=CODES)
+    due_date = DueDate(data_key="dueDate", error_messages=CODES)
     warning_offset = strict_int(data_key="warningOffset", validate=OFFSET)
 
 

@@ -42,8 +42,8 @@ def _offset_us(offset: str | None) -> int:
 
 _UTC_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CYCLE_US = 146_097 * 86_400 * 1_000_000  # 400 Gregorian years: the calendar repeats exactly
-_FIRST_US = (datetime(1, 1, 1, tzinfo=UTC) - _UTC_EPOCH) // timedelta(microseconds=1)
-_LAST_US = (datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC) - _UTC_EPOCH) // timedelta(microseconds=1)
+FIRST_US = (datetime(1, 1, 1, tzinfo=UTC) - _UTC_EPOCH) // timedelta(microseconds=1)
+LAST_US = (datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC) - _UTC_EPOCH) // timedelta(microseconds=1)
 
 
 def moment_us(moment: datetime) -> int:
@@ -56,9 +56,9 @@ def utc_text(micros: int) -> str:
     only when it is not zero). Instants outside years 1-9999 (a due date in year 1 minus its
     offset) are written in the same form, shifted whole 400-year cycles: "0000-11-17T13:20:00Z"."""
     shift = 0
-    while micros < _FIRST_US:
+    while micros < FIRST_US:
         micros, shift = micros + _CYCLE_US, shift - 400
-    while micros > _LAST_US:
+    while micros > LAST_US:
         micros, shift = micros - _CYCLE_US, shift + 400
     moment = _UTC_EPOCH + timedelta(microseconds=micros)
     fraction = f".{moment.microsecond:06d}" if moment.microsecond else ""

@@ -138,11 +138,36 @@ def test_reminders_come_in_pages(client: FlaskClient, owner: int) -> None:
     assert reminder_ids(client, until, "&_page=9") == []
 
 
-def test_a_reminder_before_year_one_is_still_listed(client: FlaskClient, owner: int) -> None:
-    make_task(client, owner, dueDate="0001-01-01T00:00:00Z", warningOffset=64000)
+def test_the_earliest_due_date_keeps_its_earliest_reminder_in_year_one(client: FlaskClient, owner: int) -> None:
+    make_task(client, owner, dueDate="0001-02-14T10:40:00Z", warningOffset=64000)  # 44 days 10:40 after year 1 began
 
     [item] = reminders(client, "?until=0001-01-01T00:00:00Z")
-    assert item["remindAt"] == "0000-11-17T13:20:00Z"  # 44 days 10:40 before the first day of year 1
+    assert item["remindAt"] == "0001-01-01T00:00:00Z"
+
+
+@pytest.mark.parametrize(
+    "due",
+    [
+        "0001-01-01T00:00:00Z",  # its reminder could fall in year 0
+        "0001-02-14T10:39:59.999999Z",
+        "0001-02-14T10:40:00+00:01",  # a minute earlier in UTC
+        "9999-12-31T23:59:59-01:00",  # year 10000 in UTC
+    ],
+)
+def test_a_due_date_whose_instant_or_reminder_leaves_years_1_to_9999_is_out_of_range(
+    client: FlaskClient, owner: int, due: str
+) -> None:
+    task = make_task(client, owner)
+    before = client.get(f"/tasks/{task['taskId']}").get_json()
+    body = {"userId": owner, "taskTitle": "t", "taskStatus": "NOT_STARTED", "dueDate": due, "warningOffset": 0}
+    assert_invalid(client.post("/tasks", json=body), "INVALID_RANGE", "dueDate")
+    assert_invalid(client.patch(f"/tasks/{task['taskId']}", json={"dueDate": due}), "INVALID_RANGE", "dueDate")
+    assert client.get(f"/tasks/{task['taskId']}").get_json() == before
+
+
+def test_the_latest_due_date_is_accepted(client: FlaskClient, owner: int) -> None:
+    task = make_task(client, owner, dueDate="9999-12-31T23:59:59.999999Z", warningOffset=0)
+    assert task["dueDate"] == "9999-12-31T23:59:59.999999Z"
 
 
 @pytest.mark.parametrize(
