@@ -19,6 +19,7 @@ body is read. What a user-bound token may touch is decided in `api.scopes`.
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +33,7 @@ from api.config import Config
 from api.errors import ApiError, new_request_id
 from api.http import current_store
 
+log = logging.getLogger(__name__)
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="taskstore"'}
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 View = TypeVar("View", bound=Callable[..., object])
@@ -115,9 +117,17 @@ def authenticate(header: str | None) -> Principal:
     issued = tokens.matching(current_store().db, given)
     if issued is None or issued.revoked_at is not None:
         raise ApiError(401, "INVALID_TOKEN", "The token is not valid", headers=CHALLENGE)
+    if _configured_name(issued.name):  # issued while the service ran: it would pass for the configured token
+        log.error("refused the issued token %r: TASKSTORE_TOKENS has a token of that name; revoke one", issued.name)
+        raise ApiError(401, "INVALID_TOKEN", "The token is not valid", headers=CHALLENGE)
     if issued.status(datetime.now(UTC)) == "expired":
         raise ApiError(401, "EXPIRED_TOKEN", "The token has expired", headers=CHALLENGE)
     return Principal(name=issued.name, read_only=issued.read_only, user_id=issued.user_id)
+
+
+def _configured_name(name: str) -> bool:
+    config: Config = current_app.extensions["taskstore.config"]
+    return any(token.name == name for token in config.tokens)
 
 
 def _configured(given: str) -> Principal | None:

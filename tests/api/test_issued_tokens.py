@@ -112,3 +112,17 @@ def test_a_read_only_token_reads_like_any_other(client: FlaskClient, db_path: Pa
     reader = client.get(path, headers=issue(db_path, "reader", read_only=True))
     assert reader.status_code == 200
     assert reader.get_json() == client.get(path).get_json()
+
+
+def test_a_token_issued_while_the_service_runs_under_a_configured_name_is_refused(
+    client: FlaskClient, db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    clash = issue(db_path, "tester")  # "tester" is the configured token's name; the app started before
+    before = event_count(db_path)
+
+    response = client.post("/users", json=user_body(), headers=clash)
+
+    assert_error(response, 401, "INVALID_TOKEN")
+    assert event_count(db_path) == before
+    assert "TASKSTORE_TOKENS has a token of that name" in caplog.text
+    assert client.post("/users", json=user_body()).status_code == 201  # the configured token still works
