@@ -1,7 +1,7 @@
 """Owns the JSON-lines form of the log, for the operator's export and import.
 
 One object per stored row, in position order, with camelCase keys and the payload as a
-JSON object. Reading such a file checks everything an import needs before anything is
+JSON object; blank lines are skipped. Reading such a file checks everything an import needs before anything is
 written: positions 1..N, each stream's versions 1..n, known event types, payloads the
 codec can decode, and hashes that chain exactly as they did in the log they came from.
 """
@@ -45,12 +45,15 @@ def export_line(row: Mapping[str, Any]) -> str:
 def read_rows(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
     """The stored rows of an exported file, checked one by one. Raises ImportRefused at the
     first line that is malformed or does not follow from the lines before it."""
-    previous, versions = chain.GENESIS, dict[str, int]()
+    previous, versions, expected = chain.GENESIS, dict[str, int](), 1
     for number, line in enumerate(lines, start=1):
+        if not line.strip():  # a blank line (an editor's last newline) holds no row
+            continue
         row = _row(number, line)
         where = f"line {number} (position {row['position']})"
-        if row["position"] != number:
-            raise ImportRefused(f"{where}: {_out_of_place(number, row['position'])}")
+        if row["position"] != expected:
+            raise ImportRefused(f"{where}: {_out_of_place(expected, row['position'])}")
+        expected += 1
         expected_version = versions.get(row["stream_id"], 0) + 1
         if row["version"] != expected_version:
             raise ImportRefused(
@@ -63,13 +66,13 @@ def read_rows(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
         yield row
 
 
-def _out_of_place(number: int, position: int) -> str:
+def _out_of_place(expected: int, position: int) -> str:
     """Why a line's position is not the one expected there."""
-    if number == 1:
+    if expected == 1:
         return "the log starts at position 1"
-    if position < number:
-        return f"position {position} comes again, or out of order, after position {number - 1}"
-    return f"position {number} is missing"
+    if position < expected:
+        return f"position {position} comes again, or out of order, after position {expected - 1}"
+    return f"position {expected} is missing"
 
 
 def _row(number: int, line: str) -> dict[str, Any]:

@@ -184,7 +184,7 @@ def test_an_invalid_file_is_refused_with_its_reason_and_writes_nothing(
     ("text", "reason"),
     [
         ("{not json\n", "line 2: malformed JSON"),
-        ("\n", "line 2: malformed JSON"),
+        ("  x\n", "line 2: malformed JSON"),
         ("[1, 2]\n", "line 2: expected an object"),
         ('{"position": 2, "position": 2}\n', "line 2: malformed JSON: a key is given twice"),
         ("NaN\n", "line 2: malformed JSON: NaN is not JSON"),
@@ -194,11 +194,7 @@ def test_a_malformed_line_is_refused_by_its_number_and_an_empty_target_stays_emp
     text: str, reason: str, client: FlaskClient, db_path: Path, tmp_path: Path
 ) -> None:
     some_history(client)
-    good = (
-        (tmp_path / "good.jsonl").read_text()
-        if False
-        else write(tmp_path / "good.jsonl", exported(db_path)).read_text()
-    )
+    good = write(tmp_path / "good.jsonl", exported(db_path)).read_text()
     first, *rest = good.splitlines(keepends=True)
     (tmp_path / "events.jsonl").write_text(first + text + "".join(rest), encoding="utf-8")
     target = tmp_path / "empty.db"
@@ -208,6 +204,19 @@ def test_a_malformed_line_is_refused_by_its_number_and_an_empty_target_stays_emp
     assert result.exit_code == 1, result.output
     assert reason in result.output
     assert rows(target) == []
+
+
+def test_blank_lines_hold_no_row_so_a_file_ending_in_one_imports_the_same(
+    client: FlaskClient, db_path: Path, tmp_path: Path
+) -> None:
+    some_history(client)
+    first, *rest = write(tmp_path / "good.jsonl", exported(db_path)).read_text().splitlines(keepends=True)
+    (tmp_path / "events.jsonl").write_text(first + "\n  \r\n" + "".join(rest) + "\n\n", encoding="utf-8")
+    target = tmp_path / "copy.db"
+    result = run("import", str(tmp_path / "events.jsonl"), "--db", str(target), "--head", rows(db_path)[-1]["hash"])
+
+    assert result.exit_code == 0, result.output
+    assert rows(target) == rows(db_path)
 
 
 def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
