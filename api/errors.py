@@ -50,12 +50,16 @@ CODES_FOR_STATUS: dict[int, tuple[str, ...]] = {
     409: ("CONFLICT",),
     412: ("PRECONDITION_FAILED",),
     413: ("PAYLOAD_TOO_LARGE",),
+    414: ("INVALID_FORMAT",),  # a request line over 4094 bytes, refused by the server before the app
     415: ("UNSUPPORTED_MEDIA_TYPE",),
     422: ("IDEMPOTENCY_KEY_REUSED",),
     429: ("RATE_LIMIT_EXCEEDED",),
+    431: ("INVALID_FORMAT",),  # headers over 8 KiB, likewise
     500: ("SERVER_ERROR",),
     503: ("NOT_READY",),
 }
+#: Statuses the server answers before the application sees the request: not rate limited.
+BEFORE_THE_APP = frozenset({414, 431})
 ALL_CODES = list(dict.fromkeys(code for codes in CODES_FOR_STATUS.values() for code in codes))
 
 

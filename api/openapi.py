@@ -17,7 +17,7 @@ from marshmallow import Schema, fields, validate
 
 from api import bodies, schemas
 from api.apidoc import Operation, operation_of
-from api.errors import CODES_FOR_STATUS
+from api.errors import BEFORE_THE_APP, CODES_FOR_STATUS
 from api.openapi_parts import ERROR_HEADERS, EVERY_RESPONSE, HEADERS, REQUEST_HEADERS, error_statuses, path_parameter
 from taskstore.events import TaskStatus
 
@@ -44,7 +44,7 @@ def build(app: Flask) -> dict[str, Any]:
         spec.components.header(name, header)
     _register_schemas(spec)
     for status, codes in CODES_FOR_STATUS.items():
-        spec.components.response(f"Error{status}", _error_response(status, codes))
+        spec.components.response(f"Error{status}", _error_response(status, codes, status in BEFORE_THE_APP))
     converter = plugin.converter
     assert converter is not None  # set by APISpec
     found = list(_operations(app))

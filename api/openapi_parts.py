@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.apidoc import Operation
+from api.errors import BEFORE_THE_APP
 from taskstore.commands import MAX_ID
 
 WRITES = {"POST", "PATCH", "DELETE"}
@@ -85,6 +86,7 @@ def path_parameter(name: str) -> dict[str, Any]:
 def error_statuses(method: str, op: Operation) -> list[int]:
     """The error statuses `op` can answer: from its inputs, its method and whether it needs a token."""
     found = {400, 405, 500, *op.errors}  # 400: every route refuses unknown query parameters
+    found |= BEFORE_THE_APP  # a request line or headers too long for the server
     if not op.public:  # a public route needs no token and is not rate limited
         found |= {401, 403, 429}
     if op.path:

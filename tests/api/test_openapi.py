@@ -96,11 +96,26 @@ def test_each_operation_lists_the_errors_its_inputs_can_cause(document: dict[str
         return sorted(s for s in ops[method, path]["responses"] if s >= "400")
 
     assert statuses("patch", "/tasks/{taskId}") == [
-        "400", "401", "403", "404", "405", "409", "412", "413", "415", "429", "500",
+        "400", "401", "403", "404", "405", "409", "412", "413", "414", "415", "429", "431", "500",
     ]  # fmt: skip
-    assert statuses("post", "/users") == ["400", "401", "403", "405", "409", "413", "415", "422", "429", "500"]
-    assert statuses("get", "/events") == ["400", "401", "403", "405", "429", "500"]
-    assert statuses("get", "/docs") == ["400", "405", "500"]  # public: no token, no rate limit
+    assert statuses("post", "/users") == [
+        "400",
+        "401",
+        "403",
+        "405",
+        "409",
+        "413",
+        "414",
+        "415",
+        "422",
+        "429",
+        "431",
+        "500",
+    ]
+    assert statuses("get", "/events") == ["400", "401", "403", "405", "414", "429", "431", "500"]
+    assert statuses("get", "/docs") == ["400", "405", "414", "431", "500"]  # public: no token, no rate limit
+    for status in ("414", "431"):  # answered by the server before the app: not rate limited
+        assert set(document["components"]["responses"][f"Error{status}"]["headers"]) == {"X-Request-Id"}
     error = document["components"]["responses"]["Error429"]
     assert error["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
     assert set(error["headers"]) >= {"X-Request-Id", "Retry-After", "X-RateLimit-Limit"}
