@@ -25,17 +25,24 @@ HEADERS = {
         {"type": "string", "pattern": "^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"},
     ),
     "X-RateLimit-Limit": _header(
-        "Requests allowed in any span of the limit's period, e.g. any minute (per token, or per address).", _INT
+        "Requests allowed in any span of the limit's period, e.g. any minute (per token, or per address). "
+        "With several limits, of the one that binds: the one with the fewest requests left "
+        "(on a tie, the one whose oldest request leaves last); on a 429, of the one that refused it longest.",
+        _INT,
     ),
-    "X-RateLimit-Remaining": _header("Requests left in the period that ends now.", _INT),
+    "X-RateLimit-Remaining": _header("Requests that limit has left in the period that ends now; 0 on a 429.", _INT),
     "X-RateLimit-Reset": _header(
-        "When the oldest request counted in that period leaves it, so one more is allowed, in Unix time (seconds).",
+        "The first whole second (Unix time) at which the oldest request counted in that period has left it, "
+        "giving one back; on a 429, at which every limit that refused the request allows one more.",
         _INT,
     ),
     "ETag": _header("The resource's version, for `If-Match` and `If-None-Match`.", _TEXT),
     "X-Total-Count": _header("Items matching the query across all pages.", _INT),
     "Link": _header("RFC 8288 links `first`, `prev`, `next`, `last`, keeping the other query parameters.", _TEXT),
-    "Retry-After": _header("Seconds until one more request is allowed (at least 1).", _INT),
+    "Retry-After": _header(
+        "The fewest whole seconds (at least 1) after which every limit that refused the request allows one more.",
+        _INT,
+    ),
     "Allow": _header("The methods the path takes, e.g. `GET, PATCH, DELETE`.", _TEXT),
     "WWW-Authenticate": _header('`Bearer realm="taskstore"`.', _TEXT),
 }

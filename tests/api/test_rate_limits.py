@@ -1,6 +1,6 @@
 """Rate limits with small limits: per token name, per client address without a valid token,
 the X-RateLimit-* headers on every counted response, 429 RATE_LIMIT_EXCEEDED with Retry-After,
-and a window that moves (no burst across the end of a fixed window)."""
+a window that moves (no burst across the end of a fixed window), and several limits at once."""
 
 from __future__ import annotations
 
@@ -10,13 +10,23 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_limiter import Limiter
 from werkzeug.test import TestResponse
 
 from api import create_app
 from api.auth import public
 from api.config import DEFAULT_RATE_LIMIT, Config, Token
+from api.limits import EXTENSION
 from tests.api.helpers import assert_error, event_count, make_user, user_body
-from tests.api.moving_window import Clock, assert_the_window_moves
+from tests.api.moving_window import (
+    RETRY_AFTER_IS_ENOUGH,
+    SEVERAL_LIMITS,
+    Clock,
+    Timeline,
+    assert_a_refusal_as_the_oldest_request_leaves,
+    assert_the_window_moves,
+    assert_timeline,
+)
 from tests.conftest import TEST_RATE_LIMIT
 
 LIMIT = 3
@@ -25,10 +35,14 @@ B = {"Authorization": "Bearer secret-b"}
 BAD = {"Authorization": "Bearer not-a-token"}
 
 
+def limited_to(db_path: Path, rate_limit: str) -> Flask:
+    tokens = (Token(name="a", secret="secret-a"), Token(name="b", secret="secret-b"))
+    return create_app(Config(database=str(db_path), tokens=tokens, rate_limit=rate_limit))
+
+
 @pytest.fixture
 def limited(db_path: Path) -> Flask:
-    tokens = (Token(name="a", secret="secret-a"), Token(name="b", secret="secret-b"))
-    return create_app(Config(database=str(db_path), tokens=tokens, rate_limit=f"{LIMIT} per minute"))
+    return limited_to(db_path, f"{LIMIT} per minute")
 
 
 def limits_of(response: TestResponse) -> tuple[int, int, int]:
@@ -61,6 +75,39 @@ def test_the_window_moves_so_no_minute_holds_more_than_the_limit(
 ) -> None:
     clock = Clock().install(monkeypatch)
     assert_the_window_moves(limited.test_client(), clock, A, LIMIT)
+
+
+def test_waiting_retry_after_seconds_is_always_enough(limited: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = Clock().install(monkeypatch)
+    assert_timeline(limited.test_client(), clock, A, RETRY_AFTER_IS_ENOUGH)
+
+
+def test_a_429_says_none_left_even_when_the_oldest_request_leaves_while_it_is_answered(
+    limited: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock().install(monkeypatch).drifting(limited)
+    assert_a_refusal_as_the_oldest_request_leaves(limited.test_client(), clock, A)
+
+
+@pytest.mark.parametrize(("rate_limit", "timeline"), SEVERAL_LIMITS.values(), ids=SEVERAL_LIMITS.keys())
+def test_with_several_limits_the_headers_describe_the_one_that_binds(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch, rate_limit: str, timeline: Timeline
+) -> None:
+    clock = Clock().install(monkeypatch)
+    assert_timeline(limited_to(db_path, rate_limit).test_client(), clock, A, timeline)
+
+
+def test_each_request_counts_once_against_every_limit(db_path: Path) -> None:
+    app = limited_to(db_path, "2 per 3 seconds;5 per 10 seconds")
+    with app.test_request_context("/users", headers=A):
+        app.preprocess_request()
+        limiter: Limiter = app.extensions[EXTENSION]
+        counted = limiter.current_limits
+        assert [str(limit.limit) for limit in counted] == ["2 per 3 second", "5 per 10 second"]
+        assert [limiter.limiter.get_window_stats(limit.limit, *limit.request_args).remaining for limit in counted] == [
+            1,
+            4,
+        ]
 
 
 def test_a_refused_write_appends_nothing(limited: Flask, db_path: Path) -> None:

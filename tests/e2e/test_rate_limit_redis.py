@@ -2,8 +2,9 @@
 real Redis on 127.0.0.1:6379 allows the limit once, not once per worker, in one moving window
 (a Redis list of the allowed requests' times); the same server with per-process memory counters
 (the control) lets more through, so the load did reach several workers. In process, with a
-clock moved by hand, the moving window in Redis refuses a burst across the end of a fixed
-window as the memory one does."""
+clock moved by hand, the moving window in Redis tells the stories of tests/api/moving_window.py
+as the memory one does: it refuses a burst across the end of a fixed window, its Retry-After is
+always long enough, and with several limits the headers describe the one that binds."""
 
 from __future__ import annotations
 
@@ -16,10 +17,20 @@ from pathlib import Path
 
 import pytest
 import redis
+from flask import Flask
 
 from api import create_app
 from api.config import Config, Token
-from tests.api.moving_window import START, Clock, assert_the_window_moves
+from tests.api.moving_window import (
+    RETRY_AFTER_IS_ENOUGH,
+    SEVERAL_LIMITS,
+    START,
+    Clock,
+    Timeline,
+    assert_a_refusal_as_the_oldest_request_leaves,
+    assert_the_window_moves,
+    assert_timeline,
+)
 from tests.e2e.live import LiveServer, Reply, send, start_server
 
 pytestmark = pytest.mark.e2e
@@ -30,6 +41,7 @@ REQUESTS = 100
 CONNECTIONS = 10
 WORKERS = "4"
 CONTROL_ROUNDS = 10
+A = {"Authorization": "Bearer secret-a"}  # the in-process tests' token
 TOKENS = "probe:probe-secret,load:load-secret"  # start_server's probes use `probe`; the load counts alone
 
 
@@ -116,17 +128,45 @@ def test_without_redis_each_worker_counts_alone_and_lets_more_through(tmp_path: 
     assert LIMIT < allowed <= LIMIT * int(WORKERS), allowed
 
 
-def test_the_window_in_redis_moves_too(db_path: Path, prefix: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def in_redis(db_path: Path, prefix: str, rate_limit: str) -> Flask:
     config = Config(
         database=str(db_path),
         tokens=(Token(name="a", secret="secret-a"),),
-        rate_limit="3 per minute",
+        rate_limit=rate_limit,
         rate_limit_storage=REDIS_URL,
         rate_limit_prefix=prefix,
     )
+    return create_app(config)
+
+
+def test_the_window_in_redis_moves_too(db_path: Path, prefix: str, monkeypatch: pytest.MonkeyPatch) -> None:
     clock = Clock().install(monkeypatch)
-    assert_the_window_moves(create_app(config).test_client(), clock, {"Authorization": "Bearer secret-a"}, 3)
+    assert_the_window_moves(in_redis(db_path, prefix, "3 per minute").test_client(), clock, A, 3)
     # Counted in Redis (not in the in-memory fallback), at the clock's times, newest first.
     store = redis.Redis.from_url(REDIS_URL)
     (key,) = store.scan_iter(match=f"*{prefix}*token:a*")
     assert [float(entry) for entry in store.lrange(key, 0, -1)] == [START + 119.5, START + 119.5, START + 60.5]
+
+
+def test_waiting_retry_after_seconds_is_enough_in_redis_too(
+    db_path: Path, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock().install(monkeypatch)
+    assert_timeline(in_redis(db_path, prefix, "3 per minute").test_client(), clock, A, RETRY_AFTER_IS_ENOUGH)
+
+
+def test_a_429_in_redis_says_none_left_as_the_oldest_request_leaves(
+    db_path: Path, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = in_redis(db_path, prefix, "3 per minute")
+    clock = Clock().install(monkeypatch).drifting(app)
+    assert_a_refusal_as_the_oldest_request_leaves(app.test_client(), clock, A)
+
+
+@pytest.mark.parametrize(("rate_limit", "timeline"), SEVERAL_LIMITS.values(), ids=SEVERAL_LIMITS.keys())
+def test_several_limits_in_redis(
+    db_path: Path, prefix: str, monkeypatch: pytest.MonkeyPatch, rate_limit: str, timeline: Timeline
+) -> None:
+    """Redis expires a list when its period has passed in real time; each story takes far less."""
+    clock = Clock().install(monkeypatch)
+    assert_timeline(in_redis(db_path, prefix, rate_limit).test_client(), clock, A, timeline)
