@@ -6,6 +6,7 @@ public probe) and the client's address; never a header value or a body, so no to
 leak into a log. The lines go through the `taskstore.access` logger; the formatter is a
 few lines of `json.dumps`, so no logging dependency is needed for a fixed set of fields.
 Requests gunicorn refuses before the application sees them (not valid HTTP) get no line.
+`json_lines` gives other loggers the same format (`taskstore.server`, in `api.stalls`).
 """
 
 from __future__ import annotations
@@ -49,15 +50,20 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().emit(record)
 
 
+def json_lines(logger: logging.Logger) -> None:
+    """Make `logger` write its records of level info and above as JSON lines on stderr, and only there."""
+    if not any(isinstance(h, StderrHandler) for h in logger.handlers):
+        handler = StderrHandler()
+        handler.setFormatter(JsonFormatter())
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False  # one line per record, even if the root logger has handlers too
+
+
 def init_app(app: Flask) -> None:
     """Log every request of `app`; register this before any other request hook, so that the
     duration covers them and a request they refuse (a 401) is logged too."""
-    if not any(isinstance(h, StderrHandler) for h in log.handlers):
-        handler = StderrHandler()
-        handler.setFormatter(JsonFormatter())
-        log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False  # one line per request, even if the root logger has handlers too
+    json_lines(log)
     app.before_request(_start)
     app.after_request(_record)
 

@@ -47,7 +47,13 @@ def main() -> None:
     type=click.IntRange(1, 64),
     help="Processes, all on the same SQLite file.",
 )
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="Threads per process.")
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Threads per process: requests served at once (a request head is read without one).",
+)
 def serve(
     host: str, port: int, db_path: str | None, sample_path: str, no_sample_data: bool, workers: int, threads: int
 ) -> None:

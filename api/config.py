@@ -27,7 +27,7 @@ class Config:
     database: str = "data/taskstore.db"
     tokens: tuple[Token, ...] = ()
     max_body_bytes: int = 1024 * 1024
-    read_timeout: float = 10.0  # seconds a client may leave the server waiting for the next bytes
+    read_timeout: float = 10.0  # seconds a client has to send a request head; and for each body read, answer write
     access_log: bool = True  # one JSON line per request on stderr
     # Requests per token (per address without a valid token); None: no limit, as for the tests
     # and for an application built in code. `from_env` defaults to DEFAULT_RATE_LIMIT.

@@ -2,11 +2,10 @@
 
 gunicorn answers requests that are not valid HTTP itself (a request line over 4094
 bytes, headers over 8 KiB, a broken chunk...), before the application sees them;
-`EnvelopeWorker` rewrites those answers into the JSON error envelope too. It also
-bounds how long a client may leave a thread waiting for its next bytes (headers or
-body), which gunicorn's threaded worker does not: without that, as many stalled
-clients as there are threads would stop the server answering anyone. On SIGTERM each
-worker stops listening at once, finishes the requests it is in, then exits.
+`EnvelopeWorker` rewrites those answers into the JSON error envelope too. Its base,
+`api.stalls.HeadFirstWorker`, keeps clients that are slow to send a request head from
+holding a thread, and bounds every later wait for a client by the read timeout. On SIGTERM
+each worker stops listening at once, finishes the requests it is in, then exits.
 """
 
 from __future__ import annotations
@@ -19,10 +18,10 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
-from gunicorn.workers.gthread import ThreadWorker
 
 from api import create_app
 from api.config import Config
+from api.stalls import HeadFirstWorker
 
 _STATUS_LINE = re.compile(rb"HTTP/1\.[01] (\d{3}) ([^\r\n]*)")
 
@@ -43,8 +42,8 @@ class Server(BaseApplication):  # type: ignore[misc]
         return create_app(self.config_)
 
 
-class EnvelopeWorker(ThreadWorker):  # type: ignore[misc]
-    """gunicorn's threaded worker, with its own error pages in the JSON envelope and a read timeout."""
+class EnvelopeWorker(HeadFirstWorker):
+    """gunicorn's threaded worker, with its own error pages in the JSON envelope."""
 
     read_timeout = Config.read_timeout
     max_body_bytes = Config.max_body_bytes
@@ -53,10 +52,8 @@ class EnvelopeWorker(ThreadWorker):  # type: ignore[misc]
         super().load_wsgi()
         self.wsgi: Any = _closing_refused_bodies(self.wsgi, self.max_body_bytes)
 
-    def handle(self, conn: Any) -> Any:
-        if not isinstance(conn.sock, _TimedSocket):
-            conn.sock = _TimedSocket(conn.sock, self.read_timeout)
-        return super().handle(conn)
+    def head_too_large(self) -> bytes:
+        return envelope_response(super().head_too_large())
 
     def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: BaseException) -> None:
         super().handle_error(req, _EnvelopeSocket(client), addr, exc)
@@ -82,21 +79,6 @@ class _EnvelopeSocket:
 
     def sendall(self, data: bytes) -> None:
         self._sock.sendall(envelope_response(data))
-
-
-class _TimedSocket:
-    """Passes everything through to the socket, except that blocking mode has a timeout:
-    a read that waits longer than `timeout` for the client raises TimeoutError."""
-
-    def __init__(self, sock: socket.socket, timeout: float) -> None:
-        self._sock = sock
-        self._timeout = timeout
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._sock, name)
-
-    def setblocking(self, flag: bool) -> None:
-        self._sock.settimeout(self._timeout if flag else 0.0)
 
 
 def _closing_refused_bodies(app: Any, limit: int) -> Any:

@@ -51,6 +51,30 @@ def test_a_header_larger_than_the_server_reads_gets_a_json_error(server: LiveSer
     assert_envelope(status, headers, body, status, "INVALID_FORMAT")
 
 
+def padded_head(size: int) -> bytes:
+    """A valid GET /healthz whose head, with headers of 1,000 bytes each, is `size` bytes long."""
+    start, end = b"GET /healthz HTTP/1.1\r\nHost: x\r\n", b"\r\n"
+    fields = [b"X-Pad-%02d: " % i + b"p" * 988 + b"\r\n" for i in range((size - len(start) - len(end)) // 1000)]
+    head = start + b"".join(fields)
+    return head + b"X-Last: " + b"p" * (size - len(head) - len(end) - 10) + b"\r\n" + end
+
+
+def test_a_request_head_of_64_kib_is_served_and_a_longer_one_is_a_json_431(server: LiveServer) -> None:
+    assert len(padded_head(64 * 1024)) == 64 * 1024
+    status, _, body = raw_exchange(server, padded_head(64 * 1024))
+    assert status == 200, body
+    assert_envelope(*raw_exchange(server, padded_head(64 * 1024 + 1)), 431, "INVALID_FORMAT")
+
+
+def test_a_bare_lf_in_the_head_gets_a_json_400_without_waiting_for_the_end_of_the_head(server: LiveServer) -> None:
+    with socket.create_connection((HOST, server.port), timeout=5) as sock:
+        sock.sendall(b"GET /tasks HTTP/1.1\r\nHost: x\nX-More: y")  # no end: the server must not wait for one
+        data = b""
+        while b"}" not in data and (chunk := sock.recv(65536)):
+            data += chunk
+    assert_envelope(*split_answer(data), 400, "INVALID_FORMAT")
+
+
 def test_a_garbled_request_line_gets_a_json_400(server: LiveServer) -> None:
     assert_envelope(*raw_exchange(server, b"HELLO\r\n\r\n"), 400, "INVALID_FORMAT")
 
