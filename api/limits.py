@@ -101,7 +101,9 @@ def _count() -> None:
     same caller took its last slot in between, or its oldest entry is exactly the period old (the
     memory storage's window leaves that one out, its count does not)."""
     limiter: Limiter = current_app.extensions[EXTENSION]
-    for limit in limiter.current_limits:
+    # Shortest period first: a request refused by a later limit keeps the slots it took of the
+    # earlier ones, and those then leave their windows soonest.
+    for limit in sorted(limiter.current_limits, key=lambda limit: limit.limit.get_expiry()):
         try:
             counted = limiter.limiter.hit(limit.limit, *limit.request_args)
         except Exception:  # the storage went away since the test: let the request through

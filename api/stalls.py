@@ -27,7 +27,7 @@ from functools import partial
 from typing import Any
 
 from gunicorn import http
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, ThreadWorker
 
 from api.access_log import json_lines
 from api.timed_socket import TimedSocket, log, warn_stalled, without_client_tracebacks
@@ -59,6 +59,7 @@ class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.waiting: dict[Any, _Waiting] = {}
+        self._stop_deadline: float | None = None
 
     @classmethod
     def check_config(cls, cfg: Any, log: Any) -> None:
@@ -80,7 +81,10 @@ class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]
         if conn.parser is not None:  # bytes the last request's reads took from the next one
             waiting.head += conn.parser.unreader.take_buffered()
         self._wait(waiting, self._on_head_bytes)
-        self._check_head(waiting, 0)
+        if waiting.head:
+            self._check_head(waiting, 0)
+        else:  # a kept-alive connection is here because it is readable: read now, not after another poll
+            self._on_head_bytes(waiting, None)
 
     def finish_request(self, conn: Any, fs: Any) -> None:
         """As gunicorn's, except that a connection ending without keep-alive lingers in the poller."""
@@ -91,16 +95,20 @@ class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]
 
     def murder_pending(self) -> None:
         """Also close what waited past its deadline: a head that did not arrive in time
-        (with a warning line), a lingering connection whose client did not close it; and,
-        once the worker is stopping, connections that have not sent a byte of a request."""
+        (with a warning line), a lingering connection whose client did not close it. Once the
+        worker is stopping, a connection that has not sent a byte of its next request waits
+        at most gunicorn's STOP_KEEPALIVE_LINGER more, as gunicorn's kept-alive ones do: a
+        request that arrives meanwhile is still answered (with `Connection: close`)."""
         super().murder_pending()
         now = time.monotonic()
+        if not self.alive and self._stop_deadline is None:
+            self._stop_deadline = now + STOP_KEEPALIVE_LINGER
         for waiting in list(self.waiting.values()):
+            if self._stop_deadline is not None and not waiting.lingering and not waiting.head:
+                waiting.deadline = min(waiting.deadline, self._stop_deadline)  # as gunicorn's kept-alive ones
             if waiting.deadline <= now:
-                if not waiting.lingering:
+                if not waiting.lingering and (waiting.head or self.alive):
                     warn_stalled(waiting.conn.client, now - waiting.opened, len(waiting.head))
-                self._close(waiting)
-            elif not self.alive and not waiting.lingering and not waiting.head:
                 self._close(waiting)
 
     def head_too_large(self) -> bytes:
@@ -109,8 +117,8 @@ class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]
 
     def _wait(self, waiting: _Waiting, on_bytes: Any) -> None:
         waiting.conn.sock.setblocking(False)
-        self.waiting[waiting.conn] = waiting
         self.poller.register(waiting.conn.sock, selectors.EVENT_READ, partial(on_bytes, waiting))
+        self.waiting[waiting.conn] = waiting  # only once registered: `_forget` and `_close` undo both
 
     def _forget(self, waiting: _Waiting) -> None:
         del self.waiting[waiting.conn]

@@ -239,3 +239,23 @@ def test_an_unreachable_storage_falls_back_to_counting_in_memory(db_path: Path) 
     )
     client = create_app(config).test_client()
     assert spend(client, A, LIMIT + 1) == [200] * LIMIT + [429]
+
+
+def test_a_request_refused_after_its_test_keeps_no_slot_of_a_longer_limit(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two requests of one token can both pass flask-limiter's test before either is counted; the
+    second is then refused while counting. Limits are counted shortest period first, so what it
+    took stays only in the shortest window, whatever the order they were configured in."""
+    app = limited_to(db_path, "12 per 10 seconds;3 per second")
+    limiter: Limiter = app.extensions[EXTENSION]
+    monkeypatch.setattr(limiter.limiter, "test", lambda *args, **kwargs: True)  # every test passes: the race
+    client = app.test_client()
+    statuses = spend(client, A, 6)
+    assert statuses == [200, 200, 200, 429, 429, 429]
+    time.sleep(1.1)  # the one-second window empties; the ten-second one keeps what was counted
+    with app.test_request_context("/users", headers=A):
+        app.preprocess_request()
+        long = next(limit for limit in limiter.current_limits if limit.limit.amount == 12)
+        left = limiter.limiter.get_window_stats(long.limit, *long.request_args).remaining
+    assert left == 12 - 3 - 1  # the three allowed, and the one this context just counted

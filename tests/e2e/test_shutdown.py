@@ -62,3 +62,26 @@ def test_sigterm_finishes_a_request_in_flight_refuses_new_connections_and_exits_
     finally:
         server.stop()
     assert "Traceback" not in server.log()
+
+
+def get_on(sock: socket.socket, server: LiveServer) -> tuple[int, dict[str, str], bytes]:
+    sock.sendall(f"GET /users HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: Bearer {server.token}\r\n\r\n".encode())
+    return read_answer(sock)
+
+
+def test_a_request_on_a_kept_alive_connection_just_after_sigterm_is_answered_then_closed(tmp_path: Path) -> None:
+    server = start_server(tmp_path)
+    try:
+        with socket.create_connection((HOST, server.port), timeout=10) as kept:
+            assert get_on(kept, server)[0] == 200  # the connection now waits, kept alive, for its next request
+            server.process.terminate()
+            time.sleep(0.3)  # within gunicorn's 2 s linger for kept-alive connections of a stopping worker
+
+            status, headers, _ = get_on(kept, server)
+
+            assert status == 200
+            assert headers.get("connection", "").lower() == "close"
+            assert kept.recv(1) == b""  # then closed in order, not reset
+        assert server.process.wait(timeout=15) == 0, server.log()
+    finally:
+        server.stop()
