@@ -6,7 +6,8 @@ public probe) and the client's address; never a header value or a body, so no to
 leak into a log. The lines go through the `taskstore.access` logger; the formatter is a
 few lines of `json.dumps`, so no logging dependency is needed for a fixed set of fields.
 Requests gunicorn refuses before the application sees them (not valid HTTP) get no line.
-`json_lines` gives other loggers the same format (`taskstore.server`, in `api.stalls`).
+`json_lines` gives other loggers the same format (`taskstore.server`, in `api.stalls`), and
+`api.server.LOG_CONFIG` gives it to gunicorn's own log and the `api.*` loggers.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         line.update(getattr(record, "fields", {}))
+        if record.exc_info:  # the traceback, in the same line
+            line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False, default=str)
 
 

@@ -54,6 +54,7 @@ from collections.abc import Callable
 
 from flask import Flask, Response, current_app, g, request
 from flask_limiter import Limiter, RequestLimit
+from limits.storage import storage_from_string
 from werkzeug.exceptions import TooManyRequests
 
 from api.config import Config
@@ -82,9 +83,24 @@ def init_app(app: Flask, *, exempt: Callable[[], bool]) -> None:
     )
     limiter.request_filter(exempt)
     limiter.init_app(app)
+    _warn_unless_reachable(config.rate_limit_storage)
     app.extensions[EXTENSION] = limiter
     app.before_request(_count)
     app.after_request(_stamp)
+
+
+def _warn_unless_reachable(storage_uri: str) -> None:
+    """Log a warning if the counters' storage does not answer now: until it does, each process
+    counts in its own memory, so N workers allow up to N times the limit."""
+    try:
+        reachable = storage_from_string(storage_uri).check()
+    except Exception:
+        reachable = False
+    if not reachable:
+        log.warning(
+            "the rate-limit storage %s does not answer: each process counts in its own memory until it does",
+            storage_uri,
+        )
 
 
 def caller_key() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import sqlite3
 import sys
 import time
@@ -125,6 +126,8 @@ def import_command(file: str, db_path: str | None, head: str | None) -> None:
     path = Path(config_for(db_path).database)
     existed = path.exists()
     _refuse_unless_empty(path)
+    if head is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", head.strip()):
+        raise click.BadParameter("must be the 64 hex digits of the hash export reported", param_hint="--head")
     events, last_hash = _checked(file)
     _check_head(file, head, events, last_hash)
     try:

@@ -36,11 +36,9 @@ from taskstore.errors import VersionMismatch
 from taskstore.store import EventStore
 
 _VERSION = re.compile(r"v([1-9][0-9]{0,17})")
-#: One member of a list of entity tags: `*`, `[W/]"opaque"`, or anything else up to the next
-#: comma (malformed: it names nothing). An opaque tag holds no `"` but may hold a comma.
-_MEMBER = re.compile(
-    r'[ \t]*+(?:(?P<star>\*)[ \t]*|(?P<weak>W/)?"(?P<opaque>[\x21\x23-\x7e\x80-\xff]*)"[ \t]*|[^,]*+)(?:,|\Z)'
-)
+#: One member of a list of entity tags: `[W/]"opaque"`, or anything else up to the next comma
+#: (malformed: it names nothing). An opaque tag holds no `"` but may hold a comma.
+_MEMBER = re.compile(r'[ \t]*+(?:(?P<weak>W/)?"(?P<opaque>[\x21\x23-\x7e\x80-\xff]*)"[ \t]*|[^,]*+)(?:,|\Z)')
 
 
 def etag(stream_id: str, version: int) -> str:
@@ -74,13 +72,13 @@ class Tags:
 def read_tags(name: str) -> Tags:
     """The header `name` of this request (every occurrence of it, as one list), read strictly."""
     text = ", ".join(request.headers.getlist(name))
-    star, strong, weak = False, set[str](), set[str]()
+    if text.strip() == "*":  # `*` stands alone; inside a list it is malformed and names nothing
+        return Tags(present=True, star=True)
+    strong, weak = set[str](), set[str]()
     for member in _MEMBER.finditer(text):
-        if member["star"]:
-            star = True
-        elif member["opaque"] is not None:
+        if member["opaque"] is not None:
             (weak if member["weak"] else strong).add(member["opaque"])
-    return Tags(present=bool(text.strip()), star=star, strong=frozenset(strong), weak=frozenset(weak))
+    return Tags(present=bool(text.strip()), strong=frozenset(strong), weak=frozenset(weak))
 
 
 def conditional(

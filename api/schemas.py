@@ -47,7 +47,7 @@ class Text(fields.String):
 #: (up to 64000 minutes before it) does too: every instant the API writes is a date-time.
 EARLIEST_DUE_US = FIRST_US + 64000 * 60_000_000
 LATEST_DUE_US = LAST_US
-DUE_RANGE = f"must be an instant from {utc_text(EARLIEST_DUE_US)} to {utc_text(LAST_US - 999_999)} (UTC)"
+DUE_RANGE = f"must be an instant from {utc_text(EARLIEST_DUE_US)} to {utc_text(LATEST_DUE_US)} (UTC)"
 
 
 class DateTime(Text):

@@ -119,6 +119,19 @@ def envelope_response(html_response: bytes) -> bytes:
     return head.encode("latin-1") + body
 
 
+#: gunicorn's logging, as JSON lines on stderr like the request log: its own warnings (a request
+#: that is not valid HTTP, a worker that died) and what the application's `api.*` modules log.
+#: gunicorn merges this into its defaults key by key, so each key given is given whole.
+LOG_CONFIG: dict[str, Any] = {
+    "formatters": {"generic": {"()": "api.access_log.JsonFormatter"}},
+    "loggers": {
+        "gunicorn.error": {"level": "WARNING", "handlers": ["error_console"], "propagate": False},
+        "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
+        "api": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+    },
+}
+
+
 def serve(config: Config, host: str, port: int, workers: int, threads: int) -> None:
     """Serve until a signal: on SIGTERM new connections are refused and the requests in flight
     finish (for up to `graceful_timeout` seconds) before the process exits 0; SIGINT or
@@ -135,5 +148,6 @@ def serve(config: Config, host: str, port: int, workers: int, threads: int) -> N
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "warning",
+        "logconfig_dict": LOG_CONFIG,
     }
     Server(config, options).run()

@@ -442,3 +442,12 @@ def test_a_long_malformed_header_is_read_at_once(client: FlaskClient, task: dict
     value = "a" + " " * 8000 + "b"
     response = client.get(f"/tasks/{task['taskId']}", headers={header: value})
     assert response.status_code == (412 if header == "If-Match" else 200)
+
+
+@pytest.mark.parametrize("listed", ['"x", *', '*, "x"', "*, *"])
+def test_a_star_inside_a_list_is_malformed_and_names_nothing(
+    client: FlaskClient, task: dict[str, Any], listed: str
+) -> None:
+    path = f"/tasks/{task['taskId']}"
+    assert client.get(path, headers={"If-None-Match": listed}).status_code == 200
+    assert client.patch(path, json={"taskTitle": "Mine"}, headers={"If-Match": listed}).status_code == 412

@@ -310,3 +310,18 @@ def test_a_file_cut_short_after_it_was_checked_is_still_refused_by_the_head(
     assert result.exit_code == 1
     assert f"ends at position {everything[-3]['position']} with hash {everything[-3]['hash']}" in result.output
     assert not target.exists()
+
+
+@pytest.mark.parametrize("head", ["1a7eeb0d", "z" * 64, "ab" * 33])
+def test_a_head_that_is_not_a_whole_hash_is_a_usage_error(
+    client: FlaskClient, db_path: Path, tmp_path: Path, head: str
+) -> None:
+    some_history(client)
+    target = tmp_path / "copy.db"
+    result = run(
+        "import", str(write(tmp_path / "events.jsonl", exported(db_path))), "--db", str(target), "--head", head
+    )
+
+    assert result.exit_code == 2
+    assert "must be the 64 hex digits of the hash export reported" in result.output
+    assert not target.exists()

@@ -259,3 +259,18 @@ def test_a_request_refused_after_its_test_keeps_no_slot_of_a_longer_limit(
         long = next(limit for limit in limiter.current_limits if limit.limit.amount == 12)
         left = limiter.limiter.get_window_stats(long.limit, *long.request_args).remaining
     assert left == 12 - 3 - 1  # the three allowed, and the one this context just counted
+
+
+def test_a_storage_that_does_not_answer_is_logged_as_a_warning_and_requests_still_pass(
+    db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    tokens = (Token(name="a", secret="secret-a"),)
+    config = Config(database=str(db_path), tokens=tokens, rate_limit="5 per minute")
+    create_app(config)
+    assert "does not answer" not in caplog.text  # memory:// always answers
+    down = Config(
+        database=str(db_path), tokens=tokens, rate_limit="5 per minute", rate_limit_storage="redis://127.0.0.1:1/0"
+    )
+    client = create_app(down).test_client()
+    assert "the rate-limit storage redis://127.0.0.1:1/0 does not answer" in caplog.text
+    assert spend(client, A, 6) == [200] * 5 + [429]  # counted in this process's memory meanwhile
